@@ -1,0 +1,116 @@
+// The core configuration schema (ARCHITECTURE.md §C8). Module option schemas are validated separately
+// by the module manager, against each module's own `options` schema, under `modules.<name>`.
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().positive();
+const bytes = z.number().int().positive();
+
+/** A TLS certificate/key pair (PEM files). Paths are relative to the config file. */
+export const tlsPairSchema = z.object({
+  cert: z.string().min(1),
+  key: z.string().min(1),
+}).strict();
+
+export const listenerSchema = z.object({
+  /** Which service this socket serves; modules may add services (s2s, websocket) later. */
+  service: z.enum(['c2s']),
+  /** Bind address: an IP literal; tests and federation need 127.0.0.x. */
+  address: z.string().min(1).default('0.0.0.0'),
+  port,
+  /** starttls: plain TCP that upgrades (RFC 6120); direct: TLS from the first byte (XEP-0368). */
+  tls: z.enum(['starttls', 'direct']).default('starttls'),
+}).strict();
+
+export const hostSchema = z.object({
+  /** Certificate for this host; when absent, certsDir/<host>.crt and .key are used (generated if missing). */
+  tls: tlsPairSchema.optional(),
+  /** Per-host module overrides: an options object, or false to disable a globally enabled module. */
+  modules: z.record(z.string(), z.union([z.literal(false), z.record(z.string(), z.unknown())])).default({}),
+  enabled: z.boolean().default(true),
+}).strict();
+
+export const limitsSchema = z.object({
+  unauthedStanzaBytes: bytes.default(10_000),
+  stanzaBytes: bytes.default(262_144),
+  maxDepth: z.number().int().min(2).default(64),
+  maxChildren: z.number().int().positive().default(10_000),
+  authTimeoutSeconds: seconds.default(300),
+  /** Idle c2s sessions get a whitespace keepalive after this long without traffic... */
+  keepaliveSeconds: seconds.default(240),
+  /** ...and are closed with connection-timeout after this long without any traffic. */
+  idleTimeoutSeconds: seconds.default(900),
+  closeTimeoutSeconds: seconds.default(5),
+  /** A session whose socket write buffer passes this is closed (policy-violation). */
+  writeBufferBytes: bytes.default(1_048_576),
+  /** Elements queued for processing before the socket is paused. */
+  pendingElements: z.number().int().positive().default(64),
+  maxConnectionsPerIp: z.number().int().positive().default(100),
+  maxUnauthenticated: z.number().int().positive().default(2000),
+}).strict();
+
+export const authSchema = z.object({
+  /** STARTTLS (or direct TLS) is required before SASL on c2s. */
+  requireEncryption: z.boolean().default(true),
+  /** Offer PLAIN (only ever over TLS). */
+  allowPlain: z.boolean().default(true),
+  /** PBKDF2 iterations for newly stored SCRAM keys. */
+  scramIterations: z.number().int().min(4096).default(10_000),
+  /** Failed attempts before an IP or account is throttled, and the throttle window. */
+  maxFailures: z.number().int().positive().default(5),
+  failureWindowSeconds: seconds.default(300),
+  /** Delay added to every failed attempt (same for unknown users and wrong passwords). */
+  failureDelayMs: z.number().int().min(0).default(1000),
+}).strict();
+
+export const configSchema = z.object({
+  /** Virtual hosts served by this server. */
+  hosts: z.record(z.string(), hostSchema.prefault({})).refine((h) => Object.keys(h).length > 0, {
+    message: 'at least one host is required',
+  }),
+  listen: z.array(listenerSchema).default([
+    { service: 'c2s', address: '0.0.0.0', port: 5222, tls: 'starttls' },
+    { service: 'c2s', address: '0.0.0.0', port: 5223, tls: 'direct' },
+  ]),
+  /** Directory for the database and other state. */
+  dataDir: z.string().default('data'),
+  /** Where generated self-signed certificates go, and where certificates are looked up by host name. */
+  certsDir: z.string().default('certs'),
+  tls: z.object({
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    /** Generate a self-signed certificate on start when a host has none. */
+    generateMissing: z.boolean().default(true),
+  }).strict().prefault({}),
+  storage: z.object({
+    driver: z.enum(['sqlite', 'memory']).default('sqlite'),
+    /** SQLite file; default <dataDir>/starling.db. */
+    path: z.string().optional(),
+  }).strict().prefault({}),
+  log: z.object({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** json: one JSON object per line (for collectors); pretty: short human-readable lines. */
+    format: z.enum(['json', 'pretty']).default('pretty'),
+  }).strict().prefault({}),
+  limits: limitsSchema.prefault({}),
+  auth: authSchema.prefault({}),
+  sessions: z.object({
+    /** What happens when a resource is bound twice: the old session is replaced, or the new one refused. */
+    conflict: z.enum(['kick-old', 'kick-new']).default('kick-old'),
+  }).strict().prefault({}),
+  /** Modules enabled on every host, with their options ({} = defaults). */
+  modules: z.record(z.string(), z.record(z.string(), z.unknown())).default({
+    disco: {}, ping: {}, version: {}, time: {},
+  }),
+}).strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ListenerConfig = z.infer<typeof listenerSchema>;
+export type HostConfig = z.infer<typeof hostSchema>;
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+export type AuthConfig = z.infer<typeof authSchema>;
+
+/** A loaded, validated config with every path made absolute (relative paths resolve against the file). */
+export interface LoadedConfig extends Config {
+  /** The file it came from, or null when built in code (tests). */
+  file: string | null;
+}
