@@ -113,4 +113,14 @@ export type AuthConfig = z.infer<typeof authSchema>;
 export interface LoadedConfig extends Config {
   /** The file it came from, or null when built in code (tests). */
   file: string | null;
+  /** Where a key path is in the file ("starling.yaml:12:3"), for error messages; null if unknown. */
+  locate(path: readonly (string | number)[]): string | null;
+}
+
+/** A configuration problem a person can act on: names the key path and, when known, the file line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
 }

@@ -1,0 +1,97 @@
+// THE surface for modules. A module imports from here (and src/xml, src/jid), never from the core's
+// internals, and registers everything through its context so the loader can undo it on unload.
+import type { Element } from 'ltx';
+import type { HookHandler } from '../core/hooks.js';
+import type { HookMap } from '../core/hookmap.js';
+import type { IqHandler, IqTarget } from '../core/iq.js';
+import type { DiscoItem, Identity } from '../core/disco-registry.js';
+import type { RouteHandler } from '../core/router.js';
+import type { ClientSession } from '../core/session.js';
+import type { Logger } from '../log.js';
+import type { StoreTypes } from '../storage/types.js';
+
+export type { HookMap, StanzaEvent, StreamFeaturesEvent, StreamElementEvent, SessionEvent } from '../core/hookmap.js';
+export type { HookHandler, HookResult } from '../core/hooks.js';
+export { PRIORITY } from '../core/hooks.js';
+export type { IqHandler, IqRequest, IqTarget } from '../core/iq.js';
+export type { ClientSession, C2SState } from '../core/session.js';
+export type { DiscoItem, Identity } from '../core/disco-registry.js';
+export type { RouteHandler } from '../core/router.js';
+export { StanzaError, StreamError } from '../core/errors.js';
+export type { StanzaErrorCondition, StanzaErrorType, StreamErrorCondition } from '../core/errors.js';
+export type { KeyValueStore, MapStore, ArchiveStore, StoreTypes } from '../storage/types.js';
+export { NS } from '../xml/ns.js';
+export { el, iqResult, errorReply, checkText, isXmlSafe } from '../xml/stanza.js';
+
+/** What the server tells modules about itself. */
+export interface ServerInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly startedAt: number;
+  hosts(): string[];
+}
+
+export interface ModuleContext<Opts> {
+  /** The virtual host this instance serves. */
+  readonly host: string;
+  readonly options: Readonly<Opts>;
+  readonly log: Logger;
+  readonly server: ServerInfo;
+  /** Registers an event handler on this host; higher priority runs first; returning true stops the chain. */
+  hook<K extends keyof HookMap>(event: K, fn: HookHandler<HookMap[K]>, priority?: number): void;
+  fire<K extends keyof HookMap>(event: K, payload: HookMap[K]): boolean | Promise<boolean>;
+  /** IQ handlers by target and payload element; exactly one handler per (target, type, xmlns, name). */
+  iq: {
+    get(target: IqTarget, xmlns: string, name: string, fn: IqHandler): void;
+    set(target: IqTarget, xmlns: string, name: string, fn: IqHandler): void;
+  };
+  /** Service discovery entries of this host. */
+  addFeature(xmlns: string): void;
+  addIdentity(category: string, type: string, name?: string): void;
+  addDiscoItem(item: DiscoItem): void;
+  /** Read access to everything announced on this host (for the disco module). */
+  readonly disco: { features(): string[]; identities(): Identity[]; items(): DiscoItem[] };
+  /** Claims a subdomain (e.g. conference.<host>) for this module. */
+  addRoute(domain: string, handler: RouteHandler): void;
+  /** A store owned by this module ('keyval' | 'map' | 'archive'); names are prefixed with the module name. */
+  openStore<K extends keyof StoreTypes>(name: string, kind: K): StoreTypes[K];
+  /** Routes a stanza from the server (from and to must be set). */
+  send(stanza: Element): void | Promise<void>;
+  /** Sends an IQ get/set (an id is added when missing) and resolves with the result; rejects with StanzaError. */
+  sendIq(stanza: Element, timeoutMs?: number): Promise<Element>;
+  /** A timer the loader cancels on unload. */
+  timer(ms: number, fn: () => void, opts?: { repeat?: boolean }): { cancel(): void };
+  /** Bound client sessions of this host. */
+  readonly sessions: {
+    ofUser(username: string): ReadonlyMap<string, ClientSession>;
+    get(username: string, resource: string): ClientSession | undefined;
+    readonly count: number;
+  };
+  /** Runs when the module is unloaded (after its hooks and handlers are removed). */
+  onUnload(fn: () => void | Promise<void>): void;
+}
+
+export interface XepClaim {
+  xep: number;
+  version: string;
+  status: 'complete' | 'partial';
+  note?: string;
+}
+
+/** A module: its contract as data (ejabberd's gen_mod) plus one setup function. */
+export interface ModuleDefinition<Opts = unknown> {
+  /** Config key under `modules:`. */
+  name: string;
+  /** One line for `starling module list` and the docs. */
+  description: string;
+  xeps?: XepClaim[];
+  /** Modules loaded first (automatically, with default options, if not enabled). */
+  depends?: string[];
+  /** Validates and fills in defaults for the module's options (a zod object schema fits). */
+  options: { safeParse(input: unknown): { success: true; data: Opts } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } };
+  setup(ctx: ModuleContext<Opts>): void | Promise<void>;
+}
+
+export function defineModule<Opts>(definition: ModuleDefinition<Opts>): ModuleDefinition<Opts> {
+  return definition;
+}

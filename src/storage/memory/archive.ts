@@ -1,0 +1,105 @@
+// In-memory archive store: per owner, items in sortId order plus an index by item id.
+import type { ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore } from '../types.js';
+import { checkItemId, checkLimit, checkWhen, duplicateItem, itemNotFound, newItemId } from '../ids.js';
+import { matchesFilters, pageOf } from './page.js';
+import type { MemoryState } from './state.js';
+
+export interface OwnerLog {
+  items: ArchiveItem[];                 // sortId order
+  byId: Map<string, ArchiveItem>;
+}
+
+const copy = (i: ArchiveItem): ArchiveItem => ({ ...i });
+
+export class MemoryArchiveStore implements ArchiveStore {
+  constructor(private readonly state: MemoryState, private readonly host: string, private readonly store: string) {}
+
+  private owners(create: true): Map<string, OwnerLog>;
+  private owners(create: false): Map<string, OwnerLog> | undefined;
+  private owners(create: boolean): Map<string, OwnerLog> | undefined {
+    let stores = this.state.archive.get(this.host);
+    if (!stores) {
+      if (!create) return undefined;
+      this.state.archive.set(this.host, (stores = new Map()));
+    }
+    let owners = stores.get(this.store);
+    if (!owners && create) stores.set(this.store, (owners = new Map()));
+    return owners;
+  }
+
+  async append(user: string, item: { id?: string; when: number; with: string; kind: string; xml: string }): Promise<ArchiveItem> {
+    this.state.assertOpen();
+    const when = checkWhen(item.when);
+    const owners = this.owners(true);
+    let log = owners.get(user);
+    if (!log) owners.set(user, (log = { items: [], byId: new Map() }));
+    let id: string;
+    if (item.id !== undefined) {
+      id = checkItemId(item.id);
+      if (log.byId.has(id)) throw duplicateItem(id);
+    } else {
+      do id = newItemId(); while (log.byId.has(id));
+    }
+    const stored: ArchiveItem = { id, sortId: this.state.nextSortId++, when, with: item.with, kind: item.kind, xml: item.xml };
+    log.items.push(stored);
+    log.byId.set(id, stored);
+    return copy(stored);
+  }
+
+  async find(user: string, query: ArchiveQuery = {}): Promise<ArchiveResult> {
+    this.state.assertOpen();
+    checkLimit(query.limit);
+    const log = this.owners(false)?.get(user);
+    const anchor = (id: string | undefined): number | undefined => {
+      if (id === undefined) return undefined;
+      const item = log?.byId.get(id);
+      if (!item) throw itemNotFound(id);
+      return item.sortId;
+    };
+    const after = anchor(query.after);
+    const before = anchor(query.before);
+    let matches = (log?.items ?? []).filter((i) => matchesFilters(i, query));
+    if (query.ids) {
+      const wanted = new Set(query.ids);
+      matches = matches.filter((i) => wanted.has(i.id));
+    }
+    const page = pageOf(matches, { after, before, limit: query.limit, reverse: query.reverse });
+    const result: ArchiveResult = { items: page.items.map(copy), complete: page.complete };
+    if (query.total) result.total = matches.length;
+    return result;
+  }
+
+  async delete(user: string, query: Pick<ArchiveQuery, 'with' | 'start' | 'end'> = {}): Promise<number> {
+    this.state.assertOpen();
+    const owners = this.owners(false);
+    const log = owners?.get(user);
+    if (!owners || !log) return 0;
+    const filter = { with: query.with, start: query.start, end: query.end };
+    const n = removeWhere(log, (i) => matchesFilters(i, filter));
+    if (log.items.length === 0) owners.delete(user);
+    return n;
+  }
+
+  async deleteOlderThan(before: number): Promise<number> {
+    this.state.assertOpen();
+    const owners = this.owners(false);
+    if (!owners) return 0;
+    let n = 0;
+    for (const [user, log] of owners) {
+      n += removeWhere(log, (i) => i.when < before);
+      if (log.items.length === 0) owners.delete(user);
+    }
+    return n;
+  }
+}
+
+function removeWhere(log: OwnerLog, drop: (i: ArchiveItem) => boolean): number {
+  const kept: ArchiveItem[] = [];
+  for (const i of log.items) {
+    if (drop(i)) log.byId.delete(i.id);
+    else kept.push(i);
+  }
+  const n = log.items.length - kept.length;
+  log.items = kept;
+  return n;
+}

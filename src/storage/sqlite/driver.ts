@@ -1,0 +1,107 @@
+// The SQLite storage driver (better-sqlite3, synchronous underneath; every method is async for the
+// sake of the interface). One connection; WAL, synchronous=NORMAL, busy_timeout=5000, foreign_keys=ON.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AccountStore, StorageDriver, StoreTypes } from '../types.js';
+import { CHUNK_ROWS } from '../ids.js';
+import { SqliteAccountStore } from './accounts.js';
+import { SqliteArchiveStore, storesOf } from './archive.js';
+import { Budget, SqliteContext } from './context.js';
+import { SqliteKeyValueStore, SqliteMapStore } from './kv.js';
+import { MIGRATIONS, runMigrations, schemaVersion, tooNewError } from './migrations.js';
+
+export class SqliteStorage implements StorageDriver {
+  readonly name = 'sqlite' as const;
+  readonly accounts: AccountStore;
+  private readonly ctx: SqliteContext;
+  private readonly stores = new Map<string, StoreTypes[keyof StoreTypes]>();
+
+  /** Takes a configured and migrated connection; use openSqliteStorage(). */
+  constructor(db: Database.Database, readonly path: string) {
+    this.ctx = new SqliteContext(db, path);
+    this.accounts = new SqliteAccountStore(this.ctx);
+  }
+
+  /** The connection, for tests and admin tools (backup, EXPLAIN). Modules must use the stores. */
+  get database(): Database.Database {
+    this.ctx.assertOpen();
+    return this.ctx.db;
+  }
+
+  open<K extends keyof StoreTypes>(host: string, store: string, kind: K): StoreTypes[K] {
+    this.ctx.assertOpen();
+    const cacheKey = JSON.stringify([kind, host, store]);
+    let s = this.stores.get(cacheKey);
+    if (!s) {
+      switch (kind) {
+        case 'keyval': s = new SqliteKeyValueStore(this.ctx, host, store); break;
+        case 'map': s = new SqliteMapStore(this.ctx, host, store); break;
+        case 'archive': s = new SqliteArchiveStore(this.ctx, host, store); break;
+        default: throw new TypeError(`unknown store kind "${String(kind)}"`);
+      }
+      this.stores.set(cacheKey, s);
+    }
+    return s as StoreTypes[K];
+  }
+
+  async migrate(): Promise<void> {
+    this.ctx.assertOpen();
+    runMigrations(this.ctx.db);
+  }
+
+  /** Account row first (so the user cannot log in meanwhile), then kv rows, then archives, in chunks. */
+  async purgeUser(host: string, user: string): Promise<void> {
+    this.ctx.assertOpen();
+    await this.accounts.delete(host, user);
+    const budget = new Budget();
+    const kvChunk = this.ctx.stmt(
+      `DELETE FROM kv WHERE host = ? AND store = ? AND owner = ? AND key IN (SELECT key FROM kv WHERE host = ? AND store = ? AND owner = ? LIMIT ${CHUNK_ROWS})`);
+    for (const store of storesOf(this.ctx, 'kv', host)) {
+      await this.ctx.deleteInChunks(kvChunk, [host, store, user, host, store, user], budget);
+    }
+    const archiveChunk = this.ctx.stmt(
+      `DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE host = ? AND store = ? AND owner = ? LIMIT ${CHUNK_ROWS})`);
+    for (const store of storesOf(this.ctx, 'archive', host)) {
+      await this.ctx.deleteInChunks(archiveChunk, [host, store, user], budget);
+    }
+  }
+
+  /** Checkpoints the WAL into the main file and closes. Later calls reject with code 'closed'. */
+  async close(): Promise<void> {
+    if (this.ctx.closed) return;
+    this.ctx.closed = true;
+    try {
+      this.ctx.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.ctx.db.close();
+    }
+  }
+}
+
+/**
+ * Opens (creating it and its directory if needed), configures and migrates a database file. Throws an
+ * Error naming the path if the file cannot be opened, is not a database, or has a newer schema.
+ */
+export function openSqliteStorage(path: string): SqliteStorage {
+  let db: Database.Database | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    db = new Database(path);
+    // Refuse a newer schema before touching the file (journal mode included).
+    const version = schemaVersion(db);
+    if (version > MIGRATIONS.length) throw tooNewError(version, MIGRATIONS.length);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    runMigrations(db);
+    return new SqliteStorage(db, path);
+  } catch (err) {
+    db?.close();
+    const message = `cannot open SQLite database ${path}: ${err instanceof Error ? err.message : String(err)}`;
+    const wrapped = new Error(message, { cause: err });
+    if (err instanceof Error && 'code' in err) Object.assign(wrapped, { code: err.code });
+    throw wrapped;
+  }
+}

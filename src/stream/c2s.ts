@@ -1,0 +1,703 @@
+// The client-to-server stream (RFC 6120): header checks, features, STARTTLS, SASL, resource binding,
+// then stanza routing. One dispatch over (state, element) with an explicit answer for every illegal
+// pair (ARCHITECTURE.md §C6). Elements are processed one at a time, in order; the socket is paused
+// when too many wait behind a slow (async) handler.
+import { randomBytes } from 'node:crypto';
+import { Element } from 'ltx';
+import type { SaslFailureCondition, SaslMechanism, SaslMechanismFactory, SaslStep } from '../auth/types.js';
+import { StanzaError, StreamError } from '../core/errors.js';
+import type { C2SState, ClientSession } from '../core/session.js';
+import { nameprep, resourceprep, tryParseJid, jid as makeJid, type Jid } from '../jid.js';
+import type { Logger } from '../log.js';
+import type { Transport } from '../net/transport.js';
+import { NS } from '../xml/ns.js';
+import { StreamParser, type ParserErrorCondition, type ParserLimits } from '../xml/parser.js';
+import { errorReply, iqResult } from '../xml/stanza.js';
+import type { StreamDeps } from './deps.js';
+
+type QueueItem =
+  | { kind: 'header'; name: string; ns: string; attrs: Record<string, string> }
+  | { kind: 'element'; el: Element }
+  | { kind: 'end' };
+
+type MaybePromise = void | Promise<void>;
+
+const MESSAGE_TYPES = new Set(['chat', 'error', 'groupchat', 'headline', 'normal']);
+const PRESENCE_TYPES = new Set(['error', 'probe', 'subscribe', 'subscribed', 'unavailable', 'unsubscribe', 'unsubscribed']);
+const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
+
+let sessionCounter = 0;
+
+export class C2SSession implements ClientSession {
+  readonly kind = 'c2s';
+  readonly id: string;
+  readonly ip: string;
+  log: Logger;
+  readonly data = new Map<string, unknown>();
+  host = '';
+  username: string | null = null;
+  jid: Jid | null = null;
+  state: C2SState = 'wait-stream';
+  priority = 0;
+  presence: Element | null = null;
+  /** When the session last received or sent anything (ms), for the idle sweeper. */
+  lastRead = Date.now();
+  lastWrite = Date.now();
+  readonly connectedAt = Date.now();
+
+  #transport: Transport;
+  #deps: StreamDeps;
+  #parser!: StreamParser;
+  #queue: QueueItem[] = [];
+  #busy = false;
+  #paused = false;
+  #headerSent = false;
+  #authenticated = false;
+  #sasl: { mechanism: SaslMechanism; name: string; awaitingInitial: boolean } | null = null;
+  #authFailures = 0;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #cleanedUp = false;
+  lang = 'en';
+
+  constructor(transport: Transport, deps: StreamDeps) {
+    this.#transport = transport;
+    this.#deps = deps;
+    this.id = `c${(++sessionCounter).toString(36)}`;
+    this.ip = transport.remoteAddress;
+    this.log = deps.log.child({ sid: this.id, ip: this.ip });
+    this.#newParser();
+    transport.setHandlers({
+      data: (chunk) => {
+        this.lastRead = Date.now();
+        this.#parser.write(chunk);
+      },
+      closed: (reason) => this.#onTransportClosed(reason),
+    });
+    this.log.debug({ secure: transport.secure }, 'client connected');
+  }
+
+  get secure(): boolean {
+    return this.#transport.secure;
+  }
+
+  get authenticated(): boolean {
+    return this.#authenticated;
+  }
+
+  // ---- parsing and the per-session queue ----
+
+  #limits(): ParserLimits {
+    const l = this.#deps.config.limits;
+    return {
+      maxStanzaBytes: this.#authenticated ? l.stanzaBytes : l.unauthedStanzaBytes,
+      maxDepth: l.maxDepth,
+      maxChildren: l.maxChildren,
+    };
+  }
+
+  /** A fresh parser: at the start, and at each stream restart (after TLS and after SASL). */
+  #newParser(): void {
+    this.#parser = new StreamParser({
+      onStreamStart: (name, ns, attrs) => this.#enqueue({ kind: 'header', name, ns, attrs }),
+      onElement: (el) => this.#enqueue({ kind: 'element', el }),
+      onStreamEnd: () => this.#enqueue({ kind: 'end' }),
+      onError: (condition, text) => this.#onParseError(condition, text),
+    }, this.#limits(), { framing: this.#transport.framing });
+  }
+
+  #onParseError(condition: ParserErrorCondition, text: string): void {
+    this.log.info({ condition, text }, 'rejected malformed input');
+    const app = condition === 'policy-violation' && /size|large|big|bytes/i.test(text)
+      ? new Element('stanza-too-big', { xmlns: NS.XMPP_ERRORS })
+      : undefined;
+    this.#queue.length = 0;
+    this.#streamError(new StreamError(condition, text, app));
+  }
+
+  #enqueue(item: QueueItem): void {
+    if (this.state === 'closed') return;
+    this.#queue.push(item);
+    if (!this.#busy) this.#drain();
+    else if (!this.#paused && this.#queue.length > this.#deps.config.limits.pendingElements) {
+      this.#paused = true;
+      this.#transport.pause();
+    }
+  }
+
+  #drain(): void {
+    this.#busy = true;
+    while (this.#queue.length > 0) {
+      if (this.state === 'closed') {
+        this.#queue.length = 0;
+        break;
+      }
+      const item = this.#queue.shift()!;
+      let r: MaybePromise;
+      try {
+        r = this.#process(item);
+      } catch (err) {
+        this.#fail(err);
+        continue;
+      }
+      if (r instanceof Promise) {
+        r.catch((err) => this.#fail(err)).finally(() => this.#drain());
+        return;
+      }
+    }
+    this.#busy = false;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#transport.resume();
+    }
+  }
+
+  #fail(err: unknown): void {
+    if (err instanceof StreamError) {
+      this.#streamError(err);
+      return;
+    }
+    this.log.error({ err }, 'internal error while processing client input');
+    this.#streamError(new StreamError('internal-server-error'));
+  }
+
+  #process(item: QueueItem): MaybePromise {
+    if (this.state === 'closing') {
+      // After our </stream:stream> only the peer's closing tag matters.
+      if (item.kind === 'end') this.#transport.destroy();
+      return;
+    }
+    switch (item.kind) {
+      case 'header':
+        return this.#onHeader(item.attrs);
+      case 'end':
+        return this.#onPeerClose();
+      case 'element':
+        return this.#onElement(item.el);
+    }
+  }
+
+  // ---- stream header and features ----
+
+  #headerAttrs(): Record<string, string> {
+    return {
+      xmlns: NS.CLIENT,
+      'xmlns:stream': NS.STREAMS,
+      id: randomBytes(12).toString('hex'),
+      from: this.host || this.#deps.defaultHost,
+      version: '1.0',
+      'xml:lang': 'en',
+    };
+  }
+
+  #onHeader(attrs: Record<string, string>): MaybePromise {
+    if (this.state !== 'wait-stream') throw new StreamError('invalid-xml', 'unexpected stream header');
+    const header = this.#headerAttrs();
+    const clientFrom = attrs.from ? tryParseJid(attrs.from) : null;
+    if (clientFrom) header.to = clientFrom.toString();
+    if (attrs.to) {
+      let to: string | null = null;
+      try {
+        to = nameprep(attrs.to);
+      } catch {
+        to = null;
+      }
+      if (to && (!this.host || to === this.host) && this.#deps.hosts.has(to)) header.from = to;
+    }
+    this.#transport.writeHeader(header);
+    this.#headerSent = true;
+
+    if ((attrs.xmlns ?? '') !== NS.CLIENT) throw new StreamError('invalid-namespace', `the default namespace must be ${NS.CLIENT}`);
+    if (!attrs.to) throw new StreamError('host-unknown', "the stream header needs a 'to' attribute naming the server");
+    if (header.from !== (attrs.to && safeNameprep(attrs.to))) {
+      throw new StreamError('host-unknown', `${attrs.to} is not served here`);
+    }
+    const version = attrs.version ?? '';
+    if (!/^1\.\d+$/.test(version)) throw new StreamError('unsupported-version', 'this server speaks XMPP version 1.0');
+    this.host = header.from;
+    if (attrs['xml:lang']) this.lang = attrs['xml:lang'];
+    return this.#sendFeatures();
+  }
+
+  #sendFeatures(): MaybePromise {
+    const features = new Element('stream:features');
+    const host = this.#deps.hosts.get(this.host)!;
+    if (!this.#authenticated) {
+      const auth = this.#deps.config.auth;
+      const mustStartTls = !this.secure && auth.requireEncryption;
+      if (!this.secure && this.#transport.canStartTls) {
+        const starttls = features.c('starttls', { xmlns: NS.TLS });
+        if (auth.requireEncryption) starttls.c('required');
+      }
+      if (!mustStartTls) {
+        const mechs = features.c('mechanisms', { xmlns: NS.SASL });
+        for (const m of this.#offeredMechanisms()) mechs.c('mechanism').t(m.name);
+        const cbTypes = this.#transport.channelBinding.types;
+        if (cbTypes.length > 0) {
+          // XEP-0440: tell the client which channel-binding types it may use with -PLUS.
+          const cb = features.c('sasl-channel-binding', { xmlns: NS.SASL_CB });
+          for (const t of cbTypes) cb.c('channel-binding', { type: t });
+        }
+      }
+      this.state = mustStartTls ? 'wait-starttls' : 'wait-auth';
+      return this.#fireFeatures(host.bus.has('stream-features') ? 'pre-auth' : null, features);
+    }
+    features.c('bind', { xmlns: NS.BIND });
+    // RFC 3921 session establishment, kept for old clients; RFC 6121 makes it a no-op.
+    features.c('session', { xmlns: NS.SESSION }).c('optional');
+    this.state = 'wait-bind';
+    return this.#fireFeatures(host.bus.has('stream-features') ? 'post-auth' : null, features);
+  }
+
+  #fireFeatures(stage: 'pre-auth' | 'post-auth' | null, features: Element): MaybePromise {
+    if (!stage) {
+      this.#transport.writeElement(features);
+      return;
+    }
+    const bus = this.#deps.hosts.get(this.host)!.bus;
+    const r = bus.fire('stream-features', { session: this, features, stage });
+    if (r instanceof Promise) return r.then(() => this.#transport.writeElement(features));
+    this.#transport.writeElement(features);
+  }
+
+  #offeredMechanisms(): SaslMechanismFactory[] {
+    const secure = this.secure;
+    const channelBinding = this.#transport.channelBinding;
+    const allowPlain = this.#deps.config.auth.allowPlain;
+    return this.#deps.mechanisms.filter((m) => (m.name !== 'PLAIN' || allowPlain) && m.available({ secure, channelBinding }));
+  }
+
+  // ---- elements by state ----
+
+  #onElement(el: Element): MaybePromise {
+    const ns = el.attrs.xmlns;
+    if (ns === NS.CLIENT) {
+      const name = el.name;
+      if (name !== 'message' && name !== 'presence' && name !== 'iq') {
+        throw new StreamError('unsupported-stanza-type', `<${name}/> is not a stanza`);
+      }
+      if (this.state === 'established') return this.#onStanza(el);
+      if (this.state === 'wait-bind' && name === 'iq') return this.#onPreBindIq(el);
+      throw new StreamError('not-authorized', 'authenticate and bind a resource before sending stanzas');
+    }
+    switch (ns) {
+      case NS.TLS:
+        if (el.name === 'starttls') return this.#onStartTls();
+        break;
+      case NS.SASL:
+        if (el.name === 'auth') return this.#onSaslAuth(el);
+        if (el.name === 'response') return this.#onSaslResponse(el);
+        if (el.name === 'abort') return this.#onSaslAbort();
+        break;
+      case NS.STREAMS:
+        if (el.name === 'stream:error' || el.name === 'error') {
+          this.log.info({ error: el.toString().slice(0, 300) }, 'client sent a stream error');
+          this.#closeStream();
+          return;
+        }
+        break;
+    }
+    return this.#onOtherElement(el);
+  }
+
+  /** Stream-level elements owned by modules (e.g. stream management), once authenticated. */
+  #onOtherElement(el: Element): MaybePromise {
+    if (!this.#authenticated) throw new StreamError('not-authorized', `<${el.name}/> is not allowed before authentication`);
+    const bus = this.#deps.hosts.get(this.host)!.bus;
+    const r = bus.has('stream-element') ? bus.fire('stream-element', { session: this, element: el }) : false;
+    const unhandled = (taken: boolean) => {
+      if (!taken) throw new StreamError('unsupported-stanza-type', `<${el.name} xmlns='${el.attrs.xmlns ?? ''}'/> is not supported`);
+    };
+    if (r instanceof Promise) return r.then(unhandled);
+    unhandled(r);
+  }
+
+  // ---- STARTTLS (RFC 6120 §5) ----
+
+  #onStartTls(): MaybePromise {
+    if ((this.state !== 'wait-starttls' && this.state !== 'wait-auth') || !this.#transport.canStartTls) {
+      // §5.4.2.2: answer <failure/> and close the stream.
+      this.#transport.writeElement(new Element('failure', { xmlns: NS.TLS }));
+      this.#closeStream();
+      return;
+    }
+    this.#transport.writeElement(new Element('proceed', { xmlns: NS.TLS }));
+    this.state = 'wait-stream';
+    this.#headerSent = false;
+    return this.#transport.startTls(this.host).then(() => {
+      this.log.debug({ servername: this.#transport.servername }, 'TLS established');
+      this.#newParser();
+    }, (err: Error) => {
+      this.log.info({ err: err.message }, 'TLS handshake failed');
+    });
+  }
+
+  // ---- SASL (RFC 6120 §6) ----
+
+  #saslFailure(condition: SaslFailureCondition, text?: string): void {
+    const f = new Element('failure', { xmlns: NS.SASL });
+    f.c(condition);
+    if (text) f.c('text', { 'xml:lang': 'en' }).t(text);
+    this.#transport.writeElement(f);
+  }
+
+  #onSaslAuth(el: Element): MaybePromise {
+    if (this.state === 'wait-starttls') {
+      this.#saslFailure('encryption-required', 'use STARTTLS first');
+      return;
+    }
+    if (this.state !== 'wait-auth' && this.state !== 'sasl') {
+      this.#saslFailure('not-authorized', 'already authenticated');
+      return;
+    }
+    this.#sasl = null;   // a new <auth/> abandons an exchange in progress
+    const name = el.attrs.mechanism ?? '';
+    const factory = this.#offeredMechanisms().find((m) => m.name === name);
+    if (!factory) {
+      this.state = 'wait-auth';
+      this.#saslFailure('invalid-mechanism', name ? `${name} is not offered` : 'no mechanism given');
+      return;
+    }
+    const gate = this.#deps.throttle.check(this.ip);
+    if (!gate.allowed) {
+      this.state = 'wait-auth';
+      this.#saslFailure('temporary-auth-failure', `too many failed attempts; try again in ${Math.ceil(gate.retryAfterMs / 1000)} s`);
+      return;
+    }
+    const mechanism = factory.create({
+      host: this.host,
+      lookup: (username) => this.#lookupCredentials(username),
+      channelBinding: this.#transport.channelBinding,
+      secret: this.#deps.secret,
+    });
+    this.state = 'sasl';
+    const text = el.getText();
+    if (text === '') {
+      // No initial response: RFC 6120 §6.4.2 says send an empty challenge and wait for it.
+      this.#sasl = { mechanism, name, awaitingInitial: true };
+      this.#transport.writeElement(new Element('challenge', { xmlns: NS.SASL }));
+      return;
+    }
+    this.#sasl = { mechanism, name, awaitingInitial: false };
+    return this.#saslStep(text === '=' ? '' : text);
+  }
+
+  #onSaslResponse(el: Element): MaybePromise {
+    if (this.state !== 'sasl' || !this.#sasl) {
+      this.#saslFailure(this.state === 'wait-starttls' ? 'encryption-required' : 'not-authorized', 'no authentication in progress');
+      return;
+    }
+    this.#sasl.awaitingInitial = false;
+    const text = el.getText();
+    return this.#saslStep(text === '=' ? '' : text);
+  }
+
+  #onSaslAbort(): void {
+    if (this.state !== 'sasl') {
+      this.#saslFailure(this.state === 'wait-starttls' ? 'encryption-required' : 'not-authorized');
+      return;
+    }
+    this.#sasl = null;
+    this.state = 'wait-auth';
+    this.#saslFailure('aborted');
+  }
+
+  async #saslStep(b64: string): Promise<void> {
+    const sasl = this.#sasl!;
+    const data = decodeBase64Strict(b64);
+    let step: SaslStep;
+    if (data === null) step = { kind: 'failure', condition: 'incorrect-encoding', text: 'the data is not valid base64' };
+    else step = await sasl.mechanism.step(data);
+    if (this.state !== 'sasl' || this.#sasl !== sasl) return;   // closed or superseded meanwhile
+    if (step.kind === 'challenge') {
+      this.#transport.writeElement(new Element('challenge', { xmlns: NS.SASL }).t(step.data.toString('base64')));
+      return;
+    }
+    this.#sasl = null;
+    if (step.kind === 'success') {
+      let username: string;
+      try {
+        username = makeJid(step.username, this.host).local;
+      } catch {
+        return this.#authFailed(sasl.name, 'not-authorized', undefined, step.username);
+      }
+      const account = `${username}@${this.host}`;
+      // An account under attack is locked for addresses it has not logged in from recently.
+      const gate = this.#deps.throttle.check(this.ip, account);
+      if (!gate.allowed) {
+        this.state = 'wait-auth';
+        this.#saslFailure('temporary-auth-failure', `too many failed attempts; try again in ${Math.ceil(gate.retryAfterMs / 1000)} s`);
+        return;
+      }
+      this.#deps.throttle.recordSuccess(this.ip, account);
+      const success = new Element('success', { xmlns: NS.SASL });
+      if (step.data && step.data.length) success.t(step.data.toString('base64'));
+      this.#transport.writeElement(success);
+      this.username = username;
+      this.#authenticated = true;
+      this.log = this.log.child({ user: `${username}@${this.host}` });
+      this.log.info({ mechanism: sasl.name }, 'authenticated');
+      // Stream restart (RFC 6120 §6.4.6): a new parser with the authenticated size limit.
+      this.state = 'wait-stream';
+      this.#headerSent = false;
+      this.#newParser();
+      const bus = this.#deps.hosts.get(this.host)!.bus;
+      if (bus.has('authentication-success')) await bus.fire('authentication-success', { session: this, mechanism: sasl.name });
+      return;
+    }
+    return this.#authFailed(sasl.name, step.condition, step.text, step.username);
+  }
+
+  async #authFailed(mechanism: string, condition: SaslFailureCondition, text: string | undefined, username: string | undefined): Promise<void> {
+    const account = username ? `${username}@${this.host}` : undefined;
+    const delayMs = condition === 'not-authorized' ? this.#deps.throttle.recordFailure(this.ip, account) : 0;
+    // Once the account or address is locked, right and wrong passwords get the same answer, so a
+    // locked account cannot be used as a password oracle.
+    if (condition === 'not-authorized' && !this.#deps.throttle.check(this.ip, account).allowed) {
+      condition = 'temporary-auth-failure';
+      text = 'too many failed attempts; try again later';
+    }
+    this.log.info({ mechanism, condition }, 'authentication failed');
+    // The same delay and the same answer whether the account exists or not (no enumeration).
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.state = 'wait-auth';
+    this.#saslFailure(condition, text);
+    const bus = this.#deps.hosts.get(this.host)!.bus;
+    if (bus.has('authentication-failure')) await bus.fire('authentication-failure', { session: this, mechanism, username, condition });
+    if (++this.#authFailures >= this.#deps.config.auth.maxFailures) {
+      this.#streamError(new StreamError('policy-violation', 'too many failed authentication attempts'));
+    }
+  }
+
+  async #lookupCredentials(username: string) {
+    let local: string;
+    try {
+      local = makeJid(username, this.host).local;
+    } catch {
+      return null;
+    }
+    const account = await this.#deps.accounts.get(this.host, local);
+    return account && !account.disabled ? account.credentials : null;
+  }
+
+  // ---- resource binding (RFC 6120 §7) ----
+
+  #onPreBindIq(iq: Element): MaybePromise {
+    const bind = iq.getChild('bind', NS.BIND);
+    if (iq.attrs.type === 'set' && bind && iq.attrs.id !== undefined) return this.#bind(iq, bind);
+    if (iq.attrs.type === 'result' || iq.attrs.type === 'error') return;   // nothing to answer
+    const reply = errorReply(iq, new StanzaError('not-authorized', 'bind a resource first'));
+    this.#transport.writeElement(reply);
+  }
+
+  #bind(iq: Element, bind: Element): MaybePromise {
+    const requested = bind.getChildText('resource') ?? '';
+    let resource: string;
+    if (requested === '') {
+      resource = `starling-${randomBytes(6).toString('hex')}`;
+    } else {
+      try {
+        resource = resourceprep(requested);
+      } catch (err) {
+        this.#transport.writeElement(errorReply(iq, new StanzaError('bad-request', `invalid resource: ${(err as Error).message}`)));
+        return;
+      }
+    }
+    const host = this.#deps.hosts.get(this.host)!;
+    const outcome = host.sessions.bind(this, this.username!, resource, this.#deps.config.sessions.conflict);
+    if (!outcome.ok) {
+      this.#transport.writeElement(errorReply(iq, new StanzaError('conflict', 'that resource is in use')));
+      return;
+    }
+    if (outcome.replaced) {
+      outcome.replaced.close(new StreamError('conflict', 'replaced by a new connection for the same resource'));
+    }
+    this.jid = makeJid(this.username!, this.host, resource);
+    this.state = 'established';
+    this.log = this.log.child({ resource });
+    const result = iqResult(iq);
+    result.attrs.to = this.jid.full();
+    result.c('bind', { xmlns: NS.BIND }).c('jid').t(this.jid.full());
+    delete result.attrs.from;
+    this.#transport.writeElement(result);
+    this.lastWrite = Date.now();
+    if (host.bus.has('resource-bind')) {
+      const r = host.bus.fire('resource-bind', { session: this });
+      if (r instanceof Promise) return r.then(() => undefined);
+    }
+  }
+
+  // ---- stanzas (RFC 6120 §8) ----
+
+  #onStanza(el: Element): MaybePromise {
+    const self = this.jid!;
+    const name = el.name;
+    const type = el.attrs.type;
+    const isError = type === 'error';
+
+    // The server stamps `from` (§8.1.2.1); a client claiming another address is cut off.
+    const claimed = el.attrs.from;
+    if (claimed !== undefined && claimed !== self.full()) {
+      const j = tryParseJid(claimed);
+      if (!j || j.local !== self.local || j.domain !== self.domain || (j.resource !== '' && j.resource !== self.resource)) {
+        throw new StreamError('invalid-from', `this stream may only send as ${self.full()}`);
+      }
+    }
+    el.attrs.from = self.full();
+
+    if (name === 'iq') {
+      if (type === undefined || !IQ_TYPES.has(type)) return this.#reject(el, new StanzaError('bad-request', 'an IQ needs a type of get, set, result or error'));
+      if (el.attrs.id === undefined) return this.#reject(el, new StanzaError('bad-request', 'an IQ needs an id'));
+      if ((type === 'get' || type === 'set') && countElements(el) !== 1) {
+        return this.#reject(el, new StanzaError('bad-request', 'an IQ get or set needs exactly one child element'));
+      }
+      if (type === 'set' && el.getChild('bind', NS.BIND)) {
+        return this.#reject(el, new StanzaError('not-allowed', 'a resource is already bound'));
+      }
+      if (type === 'set' && !el.attrs.to && el.getChild('session', NS.SESSION)) {
+        const r = iqResult(el);
+        delete r.attrs.from;
+        this.send(r);
+        return;
+      }
+    } else if (type !== undefined && !isError) {
+      const known = name === 'message' ? MESSAGE_TYPES.has(type) : PRESENCE_TYPES.has(type);
+      if (!known && name === 'presence') return this.#reject(el, new StanzaError('bad-request', `unknown presence type '${type}'`));
+    }
+
+    let to: Jid;
+    const rawTo = el.attrs.to;
+    if (rawTo === undefined || rawTo === '') {
+      delete el.attrs.to;
+      to = makeJid(self.local, self.domain);   // §10.3: no 'to' means the account itself
+    } else {
+      const parsed = tryParseJid(rawTo);
+      if (!parsed) return this.#reject(el, new StanzaError('jid-malformed', `'${rawTo.slice(0, 100)}' is not a valid JID`));
+      to = parsed;
+      el.attrs.to = parsed.toString();
+    }
+    return this.#deps.router.fromClient(this, el, to);
+  }
+
+  /** Answers a bad stanza with a stanza error, except errors (never answered). */
+  #reject(el: Element, err: StanzaError): void {
+    if (el.attrs.type === 'error') return;
+    const reply = errorReply(el, err);
+    delete reply.attrs.from;
+    reply.attrs.to = this.jid!.full();
+    this.send(reply);
+  }
+
+  // ---- output ----
+
+  send(stanza: Element): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.#transport.writeElement(stanza);
+    this.lastWrite = Date.now();
+    if (this.#transport.bufferedBytes > this.#deps.config.limits.writeBufferBytes) {
+      this.#streamError(new StreamError('policy-violation', 'the client is not reading: write buffer full'));
+    }
+  }
+
+  /** Whitespace keepalive (RFC 6120 §4.6.1). */
+  keepalive(): void {
+    if (this.state === 'closed' || this.state === 'closing' || !this.#headerSent) return;
+    this.#transport.writeRaw(' ');
+    this.lastWrite = Date.now();
+  }
+
+  // ---- closing ----
+
+  close(error?: StreamError): void {
+    if (error) this.#streamError(error);
+    else this.#closeStream();
+  }
+
+  #streamError(err: StreamError): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    if (!this.#headerSent) {
+      // §4.9.1.2: an error before our header still needs a header first.
+      this.#transport.writeHeader(this.#headerAttrs());
+      this.#headerSent = true;
+    }
+    this.log.info({ condition: err.condition, text: err.text }, 'closing stream with error');
+    this.#transport.writeElement(err.toElement());
+    this.#closeStream();
+  }
+
+  /** Sends </stream:stream>, then waits a little for the peer's before dropping the connection. */
+  #closeStream(): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.state = 'closing';
+    this.#cleanup('stream closed');
+    if (!this.#headerSent) this.#transport.writeHeader(this.#headerAttrs());
+    this.#transport.writeFooter();
+    this.#transport.end();
+    this.#closeTimer = setTimeout(() => this.#transport.destroy(), this.#deps.config.limits.closeTimeoutSeconds * 1000);
+    this.#closeTimer.unref();
+  }
+
+  #onPeerClose(): void {
+    this.log.debug('client closed the stream');
+    this.#closeStream();
+  }
+
+  #onTransportClosed(reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.#queue.length = 0;
+    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    this.#cleanup(reason);
+    this.log.debug({ reason }, 'connection closed');
+  }
+
+  /** Unbinds exactly once and tells the server the connection is gone. */
+  #cleanup(reason: string): void {
+    if (this.#cleanedUp) return;
+    this.#cleanedUp = true;
+    const jid = this.jid;
+    if (jid) {
+      const host = this.#deps.hosts.get(this.host);
+      if (host?.sessions.remove(this, jid.local, jid.resource) && host.bus.has('resource-unbind')) {
+        void host.bus.fire('resource-unbind', { session: this, reason });
+      }
+    }
+    this.#deps.onClosed(this);
+  }
+
+  /** Called by the server's sweeper; closes sessions that overstayed a timer. */
+  checkTimers(now: number): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    const l = this.#deps.config.limits;
+    if (!this.#authenticated && now - this.connectedAt > l.authTimeoutSeconds * 1000) {
+      this.#streamError(new StreamError('connection-timeout', 'authentication took too long'));
+    } else if (now - this.lastRead > l.idleTimeoutSeconds * 1000) {
+      this.#streamError(new StreamError('connection-timeout', 'no traffic from the client'));
+    } else if (now - Math.max(this.lastWrite, this.lastRead) > l.keepaliveSeconds * 1000) {
+      this.keepalive();
+    }
+  }
+}
+
+function safeNameprep(s: string): string | null {
+  try {
+    return nameprep(s);
+  } catch {
+    return null;
+  }
+}
+
+function countElements(el: Element): number {
+  let n = 0;
+  for (const c of el.children) if (typeof c !== 'string') n++;
+  return n;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** RFC 6120 §6.4.2: SASL data is base64; anything else is incorrect-encoding. */
+function decodeBase64Strict(s: string): Buffer | null {
+  const t = s.replace(/\s+/g, '');
+  if (t.length % 4 !== 0 || !BASE64.test(t)) return null;
+  return Buffer.from(t, 'base64');
+}

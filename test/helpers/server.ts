@@ -1,0 +1,70 @@
+// Starts the real server in-process on 127.0.0.1 ephemeral ports with a temporary data directory.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { configSchema, type LoadedConfig } from '../../src/config/schema.js';
+import { startServer, type StarlingServer } from '../../src/server.js';
+import { deriveCredentials } from '../../src/auth/credentials.js';
+import { silentLogger, createLogger } from '../../src/log.js';
+import { CERT_DIR, ensureTestCerts } from '../fixtures/make-certs.js';
+
+export interface TestServer {
+  server: StarlingServer;
+  dataDir: string;
+  /** Port of the first STARTTLS c2s listener. */
+  c2sPort: number;
+  /** Port of the first direct-TLS c2s listener. */
+  tlsPort: number;
+  addUser(username: string, password: string, host?: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K] };
+
+function merge(base: any, over: any): any {
+  if (over === undefined) return base;
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over;
+  const out = { ...base };
+  for (const k of Object.keys(over)) out[k] = merge(base[k], over[k]);
+  return out;
+}
+
+export function testConfig(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost']): LoadedConfig {
+  ensureTestCerts();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'starling-test-'));
+  const raw = merge({
+    hosts: Object.fromEntries(hosts.map((h) => [h, { tls: { cert: path.join(CERT_DIR, `${h}.crt`), key: path.join(CERT_DIR, `${h}.key`) } }])),
+    listen: [
+      { service: 'c2s', address: '127.0.0.1', port: 0, tls: 'starttls' },
+      { service: 'c2s', address: '127.0.0.1', port: 0, tls: 'direct' },
+    ],
+    dataDir,
+    certsDir: path.join(dataDir, 'certs'),
+    storage: { driver: 'sqlite', path: path.join(dataDir, 'starling.db') },
+    log: { level: 'silent' },
+    auth: { failureDelayMs: 20, scramIterations: 4096, maxFailures: 50 },
+  }, overrides);
+  const parsed = configSchema.parse(raw);
+  return { ...parsed, file: null, locate: () => null };
+}
+
+export async function startTestServer(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost']): Promise<TestServer> {
+  const config = testConfig(overrides, hosts);
+  const logger = process.env.STARLING_TEST_LOG ? createLogger({ level: process.env.STARLING_TEST_LOG as 'debug', format: 'pretty' }) : silentLogger();
+  const server = await startServer(config, { logger });
+  const addrs = server.addresses();
+  return {
+    server,
+    dataDir: config.dataDir,
+    c2sPort: addrs.find((a) => a.tls === 'starttls')?.port ?? 0,
+    tlsPort: addrs.find((a) => a.tls === 'direct')?.port ?? 0,
+    async addUser(username, password, host = hosts[0]!) {
+      const ok = await server.storage.accounts.create(host, username, await deriveCredentials(password, config.auth.scramIterations));
+      if (!ok) throw new Error(`user ${username}@${host} exists`);
+    },
+    async stop() {
+      await server.stop('test finished');
+      fs.rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
