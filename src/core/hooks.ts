@@ -77,26 +77,12 @@ export class HookBus<M extends object> {
   fire<K extends keyof M>(event: K, payload: M[K]): boolean | Promise<boolean> {
     const list = this.#handlers.get(event);
     if (!list) return false;
-    for (let i = 0; i < list.length; i++) {
-      const reg = list[i]!;
-      let r: HookResult | Promise<HookResult>;
-      try {
-        r = reg.fn(payload);
-      } catch (err) {
-        this.#failed(reg, event, err);
-        continue;
-      }
-      if (r === true) return true;
-      if (r !== undefined && r !== false && typeof (r as Promise<HookResult>).then === 'function') {
-        return this.#continueAsync(list, i, r as Promise<HookResult>, event, payload);
-      }
-    }
-    return false;
+    return this.#run(list, 0, event, payload);
   }
 
-  async #continueAsync<K extends keyof M>(list: Registration<M[K]>[], index: number, pending: Promise<HookResult>, event: K, payload: M[K]): Promise<boolean> {
-    if (await this.#settle(list[index]!, event, pending)) return true;
-    for (let i = index + 1; i < list.length; i++) {
+  /** Runs handlers from `start` on; synchronous until one returns a promise, then continues after it. */
+  #run<K extends keyof M>(list: Registration<M[K]>[], start: number, event: K, payload: M[K]): boolean | Promise<boolean> {
+    for (let i = start; i < list.length; i++) {
       const reg = list[i]!;
       let r: HookResult | Promise<HookResult>;
       try {
@@ -107,7 +93,7 @@ export class HookBus<M extends object> {
       }
       if (r === true) return true;
       if (r !== undefined && r !== false && typeof (r as Promise<HookResult>).then === 'function') {
-        if (await this.#settle(reg, event, r as Promise<HookResult>)) return true;
+        return this.#settle(reg, event, r as Promise<HookResult>).then((taken) => taken || this.#run(list, i + 1, event, payload));
       }
     }
     return false;

@@ -86,6 +86,40 @@ describe('c2s: stream errors and limits', function () {
     });
   });
 
+  describe('connection limits', () => {
+    it('refuses connections over the per-address limit with policy-violation', async () => {
+      const s = await startTestServer({ limits: { maxConnectionsPerIp: 2 } });
+      try {
+        const first = await RawClient.connect(s.c2sPort);
+        const second = await RawClient.connect(s.c2sPort);
+        const third = await RawClient.connect(s.c2sPort);
+        await third.expect(STREAM_ERR('policy-violation'));
+        await third.waitClosed();
+        first.close();
+        await new Promise((r) => setTimeout(r, 100));
+        const fourth = await RawClient.connect(s.c2sPort);
+        fourth.open();
+        await fourth.expect(/<stream:features>/);
+        second.close();
+        fourth.close();
+      } finally {
+        await s.stop();
+      }
+    });
+
+    it('refuses new connections when too many are unauthenticated', async () => {
+      const s = await startTestServer({ limits: { maxUnauthenticated: 1 } });
+      try {
+        const first = await RawClient.connect(s.c2sPort);
+        const second = await RawClient.connect(s.c2sPort);
+        await second.expect(STREAM_ERR('resource-constraint'));
+        first.close();
+      } finally {
+        await s.stop();
+      }
+    });
+  });
+
   describe('order of negotiation', () => {
     it('not-authorized for a stanza before authentication', () =>
       expectStreamError([HEADER, "<message to='alice@localhost'><body>hi</body></message>"], 'not-authorized'));
