@@ -85,7 +85,7 @@ export async function startServer(config: LoadedConfig, opts: { logger?: Logger 
     const router = new Router(hosts, log);
     const serverInfo = { name: 'Starling', version: VERSION, startedAt, hosts: () => [...hosts.keys()] };
     for (const host of hosts.values()) {
-      modules.push(...await loadHostModules(host, config, builtinModules, { router, storage, server: serverInfo, log }));
+      modules.push(...await loadHostModules(host, config, builtinModules, { router, storage, server: serverInfo, log, scramIterations: config.auth.scramIterations }));
     }
 
     const deps: StreamDeps = {

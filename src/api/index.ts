@@ -4,7 +4,7 @@ import type { Element } from 'ltx';
 import type { HookHandler } from '../core/hooks.js';
 import type { HookMap } from '../core/hookmap.js';
 import type { IqHandler, IqTarget } from '../core/iq.js';
-import type { DiscoItem, Identity } from '../core/disco-registry.js';
+import type { DiscoItem, DiscoScope, Identity } from '../core/disco-registry.js';
 import type { RouteHandler } from '../core/router.js';
 import type { ClientSession } from '../core/session.js';
 import type { Logger } from '../log.js';
@@ -15,7 +15,7 @@ export type { HookHandler, HookResult } from '../core/hooks.js';
 export { PRIORITY } from '../core/hooks.js';
 export type { IqHandler, IqRequest, IqTarget } from '../core/iq.js';
 export type { ClientSession, C2SState } from '../core/session.js';
-export type { DiscoItem, Identity } from '../core/disco-registry.js';
+export type { DiscoItem, DiscoScope, Identity } from '../core/disco-registry.js';
 export type { RouteHandler } from '../core/router.js';
 export { StanzaError, StreamError } from '../core/errors.js';
 export type { StanzaErrorCondition, StanzaErrorType, StreamErrorCondition } from '../core/errors.js';
@@ -46,11 +46,11 @@ export interface ModuleContext<Opts> {
     set(target: IqTarget, xmlns: string, name: string, fn: IqHandler): void;
   };
   /** Service discovery entries of this host. */
-  addFeature(xmlns: string): void;
+  addFeature(xmlns: string, scope?: DiscoScope): void;
   addIdentity(category: string, type: string, name?: string): void;
   addDiscoItem(item: DiscoItem): void;
   /** Read access to everything announced on this host (for the disco module). */
-  readonly disco: { features(): string[]; identities(): Identity[]; items(): DiscoItem[] };
+  readonly disco: { features(): string[]; identities(): Identity[]; items(): DiscoItem[]; accountFeatures(): string[] };
   /** Claims a subdomain (e.g. conference.<host>) for this module. */
   addRoute(domain: string, handler: RouteHandler): void;
   /** A store owned by this module ('keyval' | 'map' | 'archive'); names are prefixed with the module name. */
@@ -67,8 +67,31 @@ export interface ModuleContext<Opts> {
     get(username: string, resource: string): ClientSession | undefined;
     readonly count: number;
   };
+  /** Accounts of this host. */
+  readonly accounts: AccountsApi;
+  /** Offers a typed service to other modules of this host (removed on unload). */
+  provide<K extends keyof Services>(name: K, service: Services[K]): void;
+  /** A service another module provides; throws if that module is not loaded (declare it in `depends`). */
+  use<K extends keyof Services>(name: K): Services[K];
+  /** Like use(), but undefined when no module provides it (optional integration). */
+  tryUse<K extends keyof Services>(name: K): Services[K] | undefined;
   /** Runs when the module is unloaded (after its hooks and handlers are removed). */
   onUnload(fn: () => void | Promise<void>): void;
+}
+
+/** Services modules offer each other; a module adds its own by declaration merging:
+ *  `declare module '../../src/api/index.js' { interface Services { roster: RosterService } }` */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Services {}
+
+export interface AccountsApi {
+  exists(username: string): Promise<boolean>;
+  /** Creates the account (password SASLprepped and stored as SCRAM keys); false if it exists. */
+  create(username: string, password: string): Promise<boolean>;
+  /** Replaces the password; false if there is no such account. */
+  setPassword(username: string, password: string): Promise<boolean>;
+  /** Deletes the account and everything stored for it, fires user-deleted and closes its sessions. */
+  delete(username: string): Promise<boolean>;
 }
 
 export interface XepClaim {

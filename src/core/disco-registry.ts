@@ -18,10 +18,15 @@ interface Owned<T> {
   owner: string;
 }
 
+/** 'server': the host's own disco#info; 'account': what every user's bare JID announces (PEP, ...). */
+export type DiscoScope = 'server' | 'account';
+
 export class DiscoRegistry {
   #features: Owned<string>[] = [];
   #identities: Owned<Identity>[] = [];
   #items: Owned<DiscoItem>[] = [];
+  /** Features of every account's bare JID on this host. */
+  readonly account = new AccountDisco();
 
   addFeature(ns: string, owner: string): void {
     this.#features.push({ value: ns, owner });
@@ -58,8 +63,25 @@ export class DiscoRegistry {
   }
 
   removeOwner(owner: string): void {
+    this.account.removeOwner(owner);
     this.#features = this.#features.filter((f) => f.owner !== owner);
     this.#identities = this.#identities.filter((f) => f.owner !== owner);
     this.#items = this.#items.filter((f) => f.owner !== owner);
+  }
+}
+
+class AccountDisco {
+  #features: Owned<string>[] = [];
+
+  addFeature(ns: string, owner: string): void {
+    this.#features.push({ value: ns, owner });
+  }
+
+  features(): string[] {
+    return [...new Set(this.#features.map((f) => f.value))].sort();
+  }
+
+  removeOwner(owner: string): void {
+    this.#features = this.#features.filter((f) => f.owner !== owner);
   }
 }

@@ -54,8 +54,18 @@ export interface HookMap {
   'presence/full': StanzaEvent;
   /** IQs to a full JID, before the default delivery to the session. */
   'iq/full': StanzaEvent;
+  /** IQ gets/sets to an account's bare JID, before the IQ handlers run (policy such as blocking). */
+  'iq/bare': StanzaEvent;
   /** Stanzas addressed to a domain we do not serve; s2s handles this. */
   'route/remote': StanzaEvent;
+  /** An account was deleted while the server runs (its stored data is already purged). */
+  'user-deleted': { username: string };
+  /**
+   * Presence lifecycle, fired by the presence module (RFC 6121 §4). They are declared here so that
+   * independent modules (offline delivery, push, MUC) can rely on them without importing each other.
+   */
+  'presence-available': SessionEvent & { initial: boolean };
+  'presence-unavailable': SessionEvent;
   'server-started': Record<string, never>;
   'server-stopping': { reason: string };
 }

@@ -6,12 +6,14 @@ import { HookBus } from './hooks.js';
 import type { HookMap } from './hookmap.js';
 import { IqRegistry } from './iq.js';
 import { SessionRegistry } from '../session/registry.js';
+import { ServiceRegistry } from './services.js';
 
 export class VirtualHost {
   readonly bus: HookBus<HookMap>;
   readonly sessions = new SessionRegistry();
   readonly iq = new IqRegistry();
   readonly disco = new DiscoRegistry();
+  readonly services = new ServiceRegistry();
 
   constructor(readonly name: string, readonly config: HostConfig, readonly log: Logger) {
     this.bus = new HookBus<HookMap>({ log });

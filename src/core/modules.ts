@@ -7,6 +7,7 @@ import type { ModuleContext, ModuleDefinition, ServerInfo } from '../api/index.j
 import type { StorageDriver } from '../storage/types.js';
 import type { VirtualHost } from './host.js';
 import type { Router } from './router.js';
+import { createAccountsApi } from './accounts.js';
 
 export interface LoadedModule {
   name: string;
@@ -17,6 +18,8 @@ export interface LoadedModule {
 
 export interface ModuleEnv {
   router: Router;
+  /** PBKDF2 iterations for passwords set through ctx.accounts. */
+  scramIterations: number;
   storage: StorageDriver;
   server: ServerInfo;
   log: Logger;
@@ -107,13 +110,14 @@ async function instantiate(host: VirtualHost, def: ModuleDefinition<any>, option
       get: (target, xmlns, name, fn) => { undo.push(host.iq.register(target, 'get', xmlns, name, fn, owner)); },
       set: (target, xmlns, name, fn) => { undo.push(host.iq.register(target, 'set', xmlns, name, fn, owner)); },
     },
-    addFeature: (xmlns) => host.disco.addFeature(xmlns, owner),
+    addFeature: (xmlns, scope = 'server') => (scope === 'account' ? host.disco.account.addFeature(xmlns, owner) : host.disco.addFeature(xmlns, owner)),
     addIdentity: (category, type, name) => host.disco.addIdentity(name ? { category, type, name } : { category, type }, owner),
     addDiscoItem: (item) => host.disco.addItem(item, owner),
     disco: {
       features: () => host.disco.features(),
       identities: () => host.disco.identities(),
       items: () => host.disco.items(),
+      accountFeatures: () => host.disco.account.features(),
     },
     addRoute: (domain, handler) => {
       undo.push(env.router.addRoute(domain, handler, owner));
@@ -138,6 +142,16 @@ async function instantiate(host: VirtualHost, def: ModuleDefinition<any>, option
       get: (username, resource) => host.sessions.get(username, resource),
       get count() { return host.sessions.size; },
     },
+    accounts: createAccountsApi(host, env.storage, env.scramIterations),
+    provide: (name, service) => {
+      undo.push(host.services.provide(name as string, service, owner));
+    },
+    use: (name) => {
+      const svc = host.services.get(name as string);
+      if (svc === undefined) throw new Error(`module ${owner} needs the '${String(name)}' service: enable the module that provides it`);
+      return svc as never;
+    },
+    tryUse: (name) => host.services.get(name as string) as never,
     onUnload: (fn) => {
       unloadFns.push(fn);
     },

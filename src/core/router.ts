@@ -132,6 +132,13 @@ export class Router {
       this.tracker.settle(ev.stanza);
       return;
     }
+    if (target === 'bare' && host.bus.has('iq/bare')) {
+      return this.#then(host.bus.fire('iq/bare', ev), (taken) => (taken ? undefined : this.#dispatchIq(host, ev, target, type)));
+    }
+    return this.#dispatchIq(host, ev, target, type);
+  }
+
+  #dispatchIq(host: VirtualHost, ev: StanzaEvent, target: 'host' | 'bare', type: 'get' | 'set'): MaybePromise<void> {
     const payload = firstElement(ev.stanza);
     if (!payload) {
       ev.reply(new StanzaError('bad-request', 'an IQ get or set needs exactly one child element'));

@@ -49,7 +49,7 @@ describe('module loader', () => {
     const host = new VirtualHost('localhost', cfg.hosts.localhost!, silentLogger());
     const router = new Router(new Map([['localhost', host]]), silentLogger());
     const storage = await openStorage({ driver: 'memory' });
-    const env = { router, storage, log: silentLogger(), server: { name: 'S', version: '0', startedAt: 0, hosts: () => ['localhost'] } };
+    const env = { router, storage, scramIterations: 4096, log: silentLogger(), server: { name: 'S', version: '0', startedAt: 0, hosts: () => ['localhost'] } };
     const loaded = await loadHostModules(host, cfg, registry, env);
     expect(order).to.deep.equal(['base:hello', 'user:7']);
     expect(host.disco.features()).to.deep.equal(['urn:test', 'urn:test:base']);

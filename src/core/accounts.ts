@@ -1,0 +1,32 @@
+// Account operations for modules of one host (in-band registration, admin commands): the same
+// rules as the CLI, plus what only a running server can do (sessions, the user-deleted event).
+import { deriveCredentials } from '../auth/credentials.js';
+import type { AccountsApi } from '../api/index.js';
+import type { StorageDriver } from '../storage/types.js';
+import { StreamError } from './errors.js';
+import type { VirtualHost } from './host.js';
+
+export function createAccountsApi(host: VirtualHost, storage: StorageDriver, iterations: number): AccountsApi {
+  return {
+    async exists(username) {
+      return (await storage.accounts.get(host.name, username)) !== null;
+    },
+    async create(username, password) {
+      if (await storage.accounts.get(host.name, username)) return false;
+      return storage.accounts.create(host.name, username, await deriveCredentials(password, iterations));
+    },
+    async setPassword(username, password) {
+      return storage.accounts.setCredentials(host.name, username, await deriveCredentials(password, iterations));
+    },
+    async delete(username) {
+      if (!(await storage.accounts.get(host.name, username))) return false;
+      await storage.purgeUser(host.name, username);
+      await storage.accounts.delete(host.name, username);
+      await host.bus.fire('user-deleted', { username });
+      for (const session of [...host.sessions.ofUser(username).values()]) {
+        session.close(new StreamError('not-authorized', 'this account has been deleted'));
+      }
+      return true;
+    },
+  };
+}
