@@ -10,7 +10,7 @@ import type { ClientSession } from '../core/session.js';
 import type { Logger } from '../log.js';
 import type { StoreTypes } from '../storage/types.js';
 
-export type { HookMap, StanzaEvent, StreamFeaturesEvent, StreamElementEvent, SessionEvent } from '../core/hookmap.js';
+export type { HookMap, PreAuthIqEvent, StanzaEvent, StreamFeaturesEvent, StreamElementEvent, SessionEvent } from '../core/hookmap.js';
 export type { HookHandler, HookResult } from '../core/hooks.js';
 export { PRIORITY } from '../core/hooks.js';
 export type { IqHandler, IqRequest, IqTarget } from '../core/iq.js';

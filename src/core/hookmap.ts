@@ -30,6 +30,12 @@ export interface StreamElementEvent {
   element: Element;
 }
 
+/** An IQ from a client that has not authenticated yet (e.g. XEP-0077 registration); handlers answer with session.send. */
+export interface PreAuthIqEvent {
+  session: ClientSession;
+  stanza: Element;
+}
+
 export interface SessionEvent {
   session: ClientSession;
 }
@@ -37,6 +43,7 @@ export interface SessionEvent {
 export interface HookMap {
   'stream-features': StreamFeaturesEvent;
   'stream-element': StreamElementEvent;
+  'pre-auth-iq': PreAuthIqEvent;
   'authentication-success': SessionEvent & { mechanism: string };
   'authentication-failure': SessionEvent & { mechanism: string; username?: string; condition: string };
   'resource-bind': SessionEvent;

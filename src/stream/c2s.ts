@@ -277,6 +277,7 @@ export class C2SSession implements ClientSession {
       }
       if (this.state === 'established') return this.#onStanza(el);
       if (this.state === 'wait-bind' && name === 'iq') return this.#onPreBindIq(el);
+      if (this.state === 'wait-auth' && name === 'iq') return this.#onPreAuthIq(el);
       throw new StreamError('not-authorized', 'authenticate and bind a resource before sending stanzas');
     }
     switch (ns) {
@@ -306,6 +307,17 @@ export class C2SSession implements ClientSession {
     const r = bus.has('stream-element') ? bus.fire('stream-element', { session: this, element: el }) : false;
     const unhandled = (taken: boolean) => {
       if (!taken) throw new StreamError('unsupported-stanza-type', `<${el.name} xmlns='${el.attrs.xmlns ?? ''}'/> is not supported`);
+    };
+    if (r instanceof Promise) return r.then(unhandled);
+    unhandled(r);
+  }
+
+  /** IQs before authentication (only after TLS when TLS is required): offered to modules, e.g. registration. */
+  #onPreAuthIq(el: Element): MaybePromise {
+    const bus = this.#deps.hosts.get(this.host)!.bus;
+    const r = bus.has('pre-auth-iq') ? bus.fire('pre-auth-iq', { session: this, stanza: el }) : false;
+    const unhandled = (taken: boolean) => {
+      if (!taken) throw new StreamError('not-authorized', 'authenticate before sending stanzas');
     };
     if (r instanceof Promise) return r.then(unhandled);
     unhandled(r);
