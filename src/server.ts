@@ -17,6 +17,7 @@ import type { StreamDeps } from './stream/deps.js';
 import { buildMechanisms } from './auth/mechanisms.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { builtinModules } from '../modules/index.js';
+import type { ModuleDefinition } from './api/index.js';
 import { VERSION } from './version.js';
 
 export interface ServerAddress {
@@ -52,9 +53,17 @@ async function serverSecret(storage: StorageDriver): Promise<Buffer> {
   return fresh;
 }
 
-export async function startServer(config: LoadedConfig, opts: { logger?: Logger } = {}): Promise<StarlingServer> {
+export interface StartOptions {
+  logger?: Logger;
+  /** Extra module definitions beside the built-in ones (tests, embedding); they load only if enabled in config. */
+  extraModules?: readonly ModuleDefinition<any>[];
+}
+
+export async function startServer(config: LoadedConfig, opts: StartOptions = {}): Promise<StarlingServer> {
   const log = opts.logger ?? createLogger(config.log);
-  const problems = checkModules(config);
+  const registry = new Map(builtinModules);
+  for (const m of opts.extraModules ?? []) registry.set(m.name, m);
+  const problems = checkModuleOptions(config, registry);
   if (problems.length) throw new Error(problems.join('\n'));
 
   const storage = await openStorage({ driver: config.storage.driver, path: config.storage.path });
@@ -85,7 +94,7 @@ export async function startServer(config: LoadedConfig, opts: { logger?: Logger 
     const router = new Router(hosts, log);
     const serverInfo = { name: 'Starling', version: VERSION, startedAt, hosts: () => [...hosts.keys()] };
     for (const host of hosts.values()) {
-      modules.push(...await loadHostModules(host, config, builtinModules, { router, storage, server: serverInfo, log, scramIterations: config.auth.scramIterations }));
+      modules.push(...await loadHostModules(host, config, registry, { router, storage, server: serverInfo, log, scramIterations: config.auth.scramIterations }));
     }
 
     const deps: StreamDeps = {

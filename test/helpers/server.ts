@@ -7,6 +7,7 @@ import { startServer, type StarlingServer } from '../../src/server.js';
 import { deriveCredentials } from '../../src/auth/credentials.js';
 import { silentLogger, createLogger } from '../../src/log.js';
 import { CERT_DIR, ensureTestCerts } from '../fixtures/make-certs.js';
+import type { ModuleDefinition } from '../../src/api/index.js';
 
 export interface TestServer {
   server: StarlingServer;
@@ -16,7 +17,7 @@ export interface TestServer {
   /** Port of the first direct-TLS c2s listener. */
   tlsPort: number;
   addUser(username: string, password: string, host?: string): Promise<void>;
-  stop(): Promise<void>;
+  stop(keepData?: boolean): Promise<void>;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K] };
@@ -31,7 +32,7 @@ function merge(base: any, over: any): any {
 
 export function testConfig(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost']): LoadedConfig {
   ensureTestCerts();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'starling-test-'));
+  const dataDir = typeof overrides.dataDir === 'string' ? overrides.dataDir : fs.mkdtempSync(path.join(os.tmpdir(), 'starling-test-'));
   const raw = merge({
     hosts: Object.fromEntries(hosts.map((h) => [h, { tls: { cert: path.join(CERT_DIR, `${h}.crt`), key: path.join(CERT_DIR, `${h}.key`) } }])),
     listen: [
@@ -48,10 +49,17 @@ export function testConfig(overrides: DeepPartial<Record<string, unknown>> = {},
   return { ...parsed, file: null, locate: () => null };
 }
 
-export async function startTestServer(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost']): Promise<TestServer> {
-  const config = testConfig(overrides, hosts);
+export interface TestServerOptions {
+  /** Module definitions available besides the built-in ones (enable them in `modules`). */
+  extraModules?: ModuleDefinition<any>[];
+  /** Reuse a data directory (e.g. to restart a server on the same database). */
+  dataDir?: string;
+}
+
+export async function startTestServer(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost'], opts: TestServerOptions = {}): Promise<TestServer> {
+  const config = testConfig(opts.dataDir ? merge(overrides, { dataDir: opts.dataDir, certsDir: path.join(opts.dataDir, 'certs'), storage: { path: path.join(opts.dataDir, 'starling.db') } }) : overrides, hosts);
   const logger = process.env.STARLING_TEST_LOG ? createLogger({ level: process.env.STARLING_TEST_LOG as 'debug', format: 'pretty' }) : silentLogger();
-  const server = await startServer(config, { logger });
+  const server = await startServer(config, { logger, extraModules: opts.extraModules });
   const addrs = server.addresses();
   return {
     server,
@@ -62,9 +70,10 @@ export async function startTestServer(overrides: DeepPartial<Record<string, unkn
       const ok = await server.storage.accounts.create(host, username, await deriveCredentials(password, config.auth.scramIterations));
       if (!ok) throw new Error(`user ${username}@${host} exists`);
     },
-    async stop() {
+    /** Stops the server and removes its data directory (unless `keepData`, for restart tests). */
+    async stop(keepData = false) {
       await server.stop('test finished');
-      fs.rmSync(config.dataDir, { recursive: true, force: true });
+      if (!keepData) fs.rmSync(config.dataDir, { recursive: true, force: true });
     },
   };
 }
