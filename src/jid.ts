@@ -131,7 +131,9 @@ export function nameprep(domain: string): string {
   }
   checkLabels(ascii);
   const out = domainToUnicode(ascii);
-  if (out === '') throw new JidError('domainpart is not a valid internationalised domain name');
+  // Found by the fuzzer: some invalid A-labels ("xn--xn---") survive toASCII but do not survive the
+  // round trip, so the prepared JID would not parse again. Require the round trip.
+  if (out === '' || domainToASCII(out) !== ascii) throw new JidError('domainpart is not a valid internationalised domain name');
   checkLength('domainpart', out, false);
   return out;
 }

@@ -215,7 +215,25 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
       return `${where}: YAML syntax error: ${yamlMessage(e.message)}`;
     }));
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  // Found by the fuzzer: a mapping used as a key ("{a: 1}: x") would be stringified with a process warning.
+  const complexKeys: string[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (isPair(pair) && pair.key !== null && !isScalar(pair.key)) {
+        const pos = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
+        complexKeys.push(`${file}:${lineCol(lc, pos)}: a key must be a plain name, not a list or mapping`);
+      }
+      return undefined;
+    },
+  });
+  if (complexKeys.length) throw new ConfigError(complexKeys);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Found by the fuzzer: an alias to an anchor defined later (or never) throws from toJS.
+    throw new ConfigError([`${file}: YAML error: ${(err as Error).message}`]);
+  }
   if (raw === null || raw === undefined) {
     throw new ConfigError([`${file}: the configuration is empty (at least "hosts:" is required)`]);
   }
