@@ -49,8 +49,10 @@ export interface ModuleContext<Opts> {
   addFeature(xmlns: string, scope?: DiscoScope): void;
   addIdentity(category: string, type: string, name?: string): void;
   addDiscoItem(item: DiscoItem): void;
-  /** Read access to everything announced on this host (for the disco module). */
-  readonly disco: { features(): string[]; identities(): Identity[]; items(): DiscoItem[]; accountFeatures(): string[] };
+  /** XEP-0128 extended info for the server's disco#info: <x xmlns='jabber:x:data' type='result'/> with a FORM_TYPE. */
+  addDiscoForm(form: Element): void;
+  /** Read access to everything announced on this host (for the disco module); revision() changes with any of it. */
+  readonly disco: { features(): string[]; identities(): Identity[]; items(): DiscoItem[]; forms(): Element[]; accountFeatures(): string[]; revision(): number };
   /** Claims a subdomain (e.g. conference.<host>) for this module. */
   addRoute(domain: string, handler: RouteHandler): void;
   /** A store owned by this module ('keyval' | 'map' | 'archive'); names are prefixed with the module name. */

@@ -113,11 +113,14 @@ async function instantiate(host: VirtualHost, def: ModuleDefinition<any>, option
     addFeature: (xmlns, scope = 'server') => (scope === 'account' ? host.disco.account.addFeature(xmlns, owner) : host.disco.addFeature(xmlns, owner)),
     addIdentity: (category, type, name) => host.disco.addIdentity(name ? { category, type, name } : { category, type }, owner),
     addDiscoItem: (item) => host.disco.addItem(item, owner),
+    addDiscoForm: (form) => host.disco.addForm(form, owner),
     disco: {
       features: () => host.disco.features(),
       identities: () => host.disco.identities(),
       items: () => host.disco.items(),
+      forms: () => host.disco.forms(),
       accountFeatures: () => host.disco.account.features(),
+      revision: () => host.disco.revision,
     },
     addRoute: (domain, handler) => {
       undo.push(env.router.addRoute(domain, handler, owner));

@@ -1,0 +1,92 @@
+// Starling under test: `node bin/starling.js start -c <temp config>` as its own process, from the current sources
+// (STARLING_FROM_SOURCE), with accounts written straight into its SQLite store through the storage API.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinModules } from '../../modules/index.js';
+import { deriveCredentials } from '../../src/auth/credentials.js';
+import { openStorage } from '../../src/storage/index.js';
+import { VERSION } from '../../src/version.js';
+import type { ServerTarget } from '../lib/client.js';
+import { BENCH_DOMAIN, BENCH_PASSWORD, ManagedProcess, ensureDir, freePort, logPath, userName, waitForPort, type ServerUnderTest } from './types.js';
+import type { CertificatePair } from '../../src/net/certs.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ITERATIONS = 4096;
+
+export class StarlingServer implements ServerUnderTest {
+  readonly name = 'starling';
+  readonly version = VERSION;
+  readonly mechanisms = ['SCRAM-SHA-1', 'SCRAM-SHA-256'];
+  readonly hasRoster = builtinModules.has('roster');
+  target: ServerTarget = { domain: BENCH_DOMAIN, address: '127.0.0.1', port: 0 };
+  #dir: string;
+  #cert: { cert: string; key: string };
+  #proc: ManagedProcess | null = null;
+  /** Extra node flags for the server process, e.g. --cpu-prof. */
+  nodeArgs: string[] = [];
+
+  constructor(workDir: string, cert: { certPath: string; keyPath: string; pair: CertificatePair }) {
+    this.#dir = ensureDir(path.join(workDir, 'starling'));
+    this.#cert = { cert: cert.certPath, key: cert.keyPath };
+  }
+
+  get dir(): string {
+    return this.#dir;
+  }
+
+  async prepare(users: number): Promise<void> {
+    this.target.port = await freePort();
+    const dbPath = path.join(this.#dir, 'starling.db');
+    const modules: Record<string, object> = { disco: {}, ping: {} };
+    if (this.hasRoster) modules.roster = {};
+    if (builtinModules.has('presence')) modules.presence = {};
+    const config = {
+      hosts: { [BENCH_DOMAIN]: { tls: this.#cert } },
+      listen: [{ service: 'c2s', address: '127.0.0.1', port: this.target.port, tls: 'starttls' }],
+      dataDir: this.#dir,
+      certsDir: path.join(this.#dir, 'certs'),
+      storage: { driver: 'sqlite', path: dbPath },
+      log: { level: 'warn', format: 'json' },
+      // Generous limits: the bench opens thousands of connections from one address.
+      limits: { maxConnectionsPerIp: 1_000_000, maxUnauthenticated: 1_000_000, authTimeoutSeconds: 3600, keepaliveSeconds: 3600, idleTimeoutSeconds: 7200 },
+      auth: { requireEncryption: false, scramIterations: ITERATIONS, maxFailures: 1_000_000, failureDelayMs: 0 },
+      modules,
+    };
+    fs.writeFileSync(path.join(this.#dir, 'starling.yaml'), JSON.stringify(config, null, 2));
+    const storage = await openStorage({ driver: 'sqlite', path: dbPath });
+    try {
+      const have = new Set(await storage.accounts.list(BENCH_DOMAIN));
+      const todo: number[] = [];
+      for (let i = 1; i <= users; i++) if (!have.has(userName(i))) todo.push(i);
+      // PBKDF2 runs on the libuv pool; keep a few derivations in flight.
+      const batch = 64;
+      for (let k = 0; k < todo.length; k += batch) {
+        const slice = todo.slice(k, k + batch);
+        const creds = await Promise.all(slice.map(() => deriveCredentials(BENCH_PASSWORD, ITERATIONS)));
+        for (let j = 0; j < slice.length; j++) await storage.accounts.create(BENCH_DOMAIN, userName(slice[j]!), creds[j]!);
+      }
+    } finally {
+      await storage.close();
+    }
+  }
+
+  async start(): Promise<void> {
+    const cfg = path.join(this.#dir, 'starling.yaml');
+    this.#proc = new ManagedProcess(process.execPath, [...this.nodeArgs, path.join(ROOT, 'bin/starling.js'), '-c', cfg, 'start'], {
+      cwd: this.#dir,
+      env: { ...process.env, STARLING_FROM_SOURCE: '1' },
+      logFile: logPath(this.#dir, 'starling'),
+    });
+    await waitForPort(this.target.port, this.#proc.child, 60_000, 'starling');
+  }
+
+  async stop(): Promise<void> {
+    await this.#proc?.stop();
+    this.#proc = null;
+  }
+
+  pids(): number[] {
+    return this.#proc?.pids() ?? [];
+  }
+}
