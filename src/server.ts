@@ -10,6 +10,7 @@ import { checkModuleOptions, loadHostModules, type LoadedModule } from './core/m
 import { StreamError } from './core/errors.js';
 import { TlsContexts } from './net/tls.js';
 import { listen, type BoundListener } from './net/listeners.js';
+import { HttpRoutes, listenHttp } from './net/http.js';
 import type { Transport } from './net/transport.js';
 import { loadHostCertificate } from './net/certs.js';
 import { C2SSession } from './stream/c2s.js';
@@ -22,7 +23,8 @@ import { VERSION } from './version.js';
 
 export interface ServerAddress {
   service: string;
-  tls: 'starttls' | 'direct';
+  /** c2s: starttls | direct; http: none | direct. */
+  tls: 'starttls' | 'direct' | 'none';
   address: string;
   port: number;
 }
@@ -35,6 +37,8 @@ export interface StarlingServer {
   addresses(): ServerAddress[];
   /** Connected client sessions (any state). */
   sessionCount(): number;
+  /** Starts a client stream on any transport (WebSocket, BOSH), with the same connection limits as the TCP listeners. */
+  acceptTransport(transport: Transport): void;
   stop(reason?: string): Promise<void>;
 }
 
@@ -75,6 +79,11 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
   const perIp = new Map<string, number>();
   let sweeper: NodeJS.Timeout | null = null;
   const startedAt = Date.now();
+  const httpRoutes = new HttpRoutes(() => [...hosts.keys()]);
+  // Modules receive this before the stream dependencies exist; it is bound below, before any listener opens.
+  let acceptTransport = (_transport: Transport): void => {
+    throw new Error('the server does not accept connections yet');
+  };
 
   const shutdownPartial = async () => {
     for (const l of listeners) await l.close();
@@ -94,7 +103,10 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
     const router = new Router(hosts, log);
     const serverInfo = { name: 'Starling', version: VERSION, startedAt, hosts: () => [...hosts.keys()] };
     for (const host of hosts.values()) {
-      modules.push(...await loadHostModules(host, config, registry, { router, storage, server: serverInfo, log, scramIterations: config.auth.scramIterations }));
+      modules.push(...await loadHostModules(host, config, registry, {
+        router, storage, server: serverInfo, log, scramIterations: config.auth.scramIterations,
+        http: httpRoutes, c2s: { accept: (t) => acceptTransport(t), limits: config.limits },
+      }));
     }
 
     const deps: StreamDeps = {
@@ -136,7 +148,11 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
       }
     };
 
-    for (const l of config.listen) listeners.push(await listen(l, contexts, accept, log));
+    acceptTransport = accept;
+
+    for (const l of config.listen) {
+      listeners.push(l.service === 'http' ? await listenHttp(l, contexts, httpRoutes, log) : await listen(l, contexts, accept, log));
+    }
 
     // One sweeper for every session's timers instead of a timer per session.
     const l = config.limits;
@@ -158,6 +174,7 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
       hosts,
       addresses: () => listeners.map((b) => ({ service: b.config.service, tls: b.config.tls, address: b.address, port: b.port })),
       sessionCount: () => sessions.size,
+      acceptTransport: (t) => acceptTransport(t),
       stop(reason = 'system shutdown') {
         stopping ??= (async () => {
           log.info({ reason }, 'stopping');

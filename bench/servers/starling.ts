@@ -1,8 +1,11 @@
-// Starling under test: `node bin/starling.js start -c <temp config>` as its own process, from the current sources
-// (STARLING_FROM_SOURCE), with accounts written straight into its SQLite store through the storage API.
+// Starling under test, as its own process: the current sources are transpiled (TypeScript's transpileModule, no
+// type check, about a second) into the work directory and run with plain node, as a built release would run; no tsx
+// loader thread in the measured process. `fromSource` runs bin/starling.js through tsx instead. Accounts are written
+// straight into its SQLite store through the storage API.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { builtinModules } from '../../modules/index.js';
 import { deriveCredentials } from '../../src/auth/credentials.js';
 import { openStorage } from '../../src/storage/index.js';
@@ -25,6 +28,9 @@ export class StarlingServer implements ServerUnderTest {
   #proc: ManagedProcess | null = null;
   /** Extra node flags for the server process, e.g. --cpu-prof. */
   nodeArgs: string[] = [];
+  /** Run the sources through tsx (bin/starling.js) instead of a transpiled copy. */
+  fromSource = false;
+  #launcher = '';
 
   constructor(workDir: string, cert: { certPath: string; keyPath: string; pair: CertificatePair }) {
     this.#dir = ensureDir(path.join(workDir, 'starling'));
@@ -71,9 +77,38 @@ export class StarlingServer implements ServerUnderTest {
     }
   }
 
+  /** Transpiles src/ and modules/ to JavaScript under the work dir, with node_modules linked beside them. */
+  #build(): string {
+    const out = path.join(this.#dir, 'build');
+    fs.rmSync(out, { recursive: true, force: true });
+    const walk = (rel: string) => {
+      for (const e of fs.readdirSync(path.join(ROOT, rel), { withFileTypes: true })) {
+        const r = path.join(rel, e.name);
+        if (e.isDirectory()) walk(r);
+        else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+          const js = ts.transpileModule(fs.readFileSync(path.join(ROOT, r), 'utf8'), {
+            compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+            fileName: r,
+          }).outputText;
+          fs.mkdirSync(path.join(out, rel), { recursive: true });
+          fs.writeFileSync(path.join(out, r.replace(/\.ts$/, '.js')), js);
+        }
+      }
+    };
+    walk('src');
+    walk('modules');
+    fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'));
+    const launcher = path.join(out, 'launch.js');
+    fs.writeFileSync(launcher, "import { main } from './src/cli/main.js';\nprocess.exitCode = await main(process.argv);\n");
+    return launcher;
+  }
+
   async start(): Promise<void> {
     const cfg = path.join(this.#dir, 'starling.yaml');
-    this.#proc = new ManagedProcess(process.execPath, [...this.nodeArgs, path.join(ROOT, 'bin/starling.js'), '-c', cfg, 'start'], {
+    if (!this.fromSource && !this.#launcher) this.#launcher = this.#build();
+    const entry = this.fromSource ? path.join(ROOT, 'bin/starling.js') : this.#launcher;
+    this.#proc = new ManagedProcess(process.execPath, [...this.nodeArgs, entry, '-c', cfg, 'start'], {
       cwd: this.#dir,
       env: { ...process.env, STARLING_FROM_SOURCE: '1' },
       logFile: logPath(this.#dir, 'starling'),

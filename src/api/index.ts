@@ -9,6 +9,9 @@ import type { RouteHandler } from '../core/router.js';
 import type { ClientSession } from '../core/session.js';
 import type { Logger } from '../log.js';
 import type { StoreTypes } from '../storage/types.js';
+import type { LimitsConfig } from '../config/schema.js';
+import type { Transport } from '../net/transport.js';
+import type { HttpApi } from '../net/http/types.js';
 
 export type { HookMap, PreAuthIqEvent, StanzaEvent, StreamFeaturesEvent, StreamElementEvent, SessionEvent } from '../core/hookmap.js';
 export type { HookHandler, HookResult } from '../core/hooks.js';
@@ -22,6 +25,16 @@ export type { StanzaErrorCondition, StanzaErrorType, StreamErrorCondition } from
 export type { KeyValueStore, MapStore, ArchiveStore, StoreTypes } from '../storage/types.js';
 export { NS } from '../xml/ns.js';
 export { el, iqResult, errorReply, checkText, isXmlSafe } from '../xml/stanza.js';
+// HTTP routes and the web transports (RFC 7395 WebSocket, XEP-0124/0206 BOSH) for the modules that serve them.
+export type { Transport, TransportHandlers } from '../net/transport.js';
+export type { HttpApi, HttpHandler, HttpMethod, HttpRequest, HttpUpgradeHandler } from '../net/http/types.js';
+export { HttpError } from '../net/http/types.js';
+export { send as sendHttp, sendError as sendHttpError, refuseUpgrade } from '../net/http/respond.js';
+export { originAllowed, corsOrigin } from '../net/http/origin.js';
+export { httpPathSchema, originSchema } from '../net/http/schemas.js';
+export { createWebSocketEndpoint, type WebSocketEndpoint } from '../net/websocket.js';
+export { BoshManager, type BoshOptions } from '../net/bosh.js';
+export type { LimitsConfig } from '../config/schema.js';
 
 /** What the server tells modules about itself. */
 export interface ServerInfo {
@@ -79,6 +92,18 @@ export interface ModuleContext<Opts> {
   tryUse<K extends keyof Services>(name: K): Services[K] | undefined;
   /** Runs when the module is unloaded (after its hooks and handlers are removed). */
   onUnload(fn: () => void | Promise<void>): void;
+  /** Routes on the HTTP listeners (`listen: [{ service: http }]`) for this host, removed on unload. A request goes to
+   *  the host its Host header names (or a parent domain of it), else to the first host. */
+  readonly http: HttpApi;
+  /** Client streams over other transports than the TCP listeners (WebSocket, BOSH). */
+  readonly c2s: C2SApi;
+}
+
+export interface C2SApi {
+  /** Starts a client stream on a transport: the same state machine, limits and connection caps as TCP. */
+  accept(transport: Transport): void;
+  /** The server's stream limits (stanza sizes, XML depth and children, timeouts). */
+  readonly limits: Readonly<LimitsConfig>;
 }
 
 /** Services modules offer each other; a module adds its own by declaration merging:

@@ -178,7 +178,8 @@ async function cmdStart(g: GlobalOptions, io: CliIo): Promise<number> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const server = await startServer(config, { logger: log });
   for (const a of server.addresses()) {
-    io.stdout.write(`listening: ${a.service} (${a.tls === 'direct' ? 'direct TLS' : 'STARTTLS'}) on ${formatAddress(a.address, a.port)}\n`);
+    const how = a.service === 'http' ? (a.tls === 'direct' ? 'HTTPS' : 'plain HTTP') : a.tls === 'direct' ? 'direct TLS' : 'STARTTLS';
+    io.stdout.write(`listening: ${a.service} (${how}) on ${formatAddress(a.address, a.port)}\n`);
   }
   // Runs until a signal; the handler exits the process (a second signal exits at once).
   return new Promise<number>(() => {

@@ -12,15 +12,38 @@ export const tlsPairSchema = z.object({
   key: z.string().min(1),
 }).strict();
 
-export const listenerSchema = z.object({
-  /** Which service this socket serves; modules may add services (s2s, websocket) later. */
-  service: z.enum(['c2s']),
+export const c2sListenerSchema = z.object({
+  /** Which service this socket serves: c2s (XMPP clients over TCP) or http (WebSocket, BOSH, web pages). */
+  service: z.literal('c2s'),
   /** Bind address: an IP literal; tests and federation need 127.0.0.x. */
   address: z.string().min(1).default('0.0.0.0'),
   port,
   /** starttls: plain TCP that upgrades (RFC 6120); direct: TLS from the first byte (XEP-0368). */
   tls: z.enum(['starttls', 'direct']).default('starttls'),
 }).strict();
+
+/** One HTTP(S) server shared by every HTTP feature (routes come from modules: websocket, bosh, hostmeta, webchat). */
+export const httpListenerSchema = z.object({
+  service: z.literal('http'),
+  address: z.string().min(1).default('0.0.0.0'),
+  port,
+  /** none: plain HTTP; direct: HTTPS with the hosts' certificates (chosen by SNI, as for c2s). */
+  tls: z.enum(['none', 'direct']).default('none'),
+  /** Largest request body a route accepts unless it sets its own limit. */
+  maxBodyBytes: bytes.default(1_048_576),
+  /** Time allowed to receive a request's headers, and the whole request (a held BOSH response is not counted). */
+  headersTimeoutSeconds: seconds.default(10),
+  requestTimeoutSeconds: seconds.default(30),
+  /** Simultaneous HTTP connections on this listener (upgraded WebSockets are counted by the c2s limits instead). */
+  maxConnections: z.number().int().positive().default(10_000),
+  /** Plain HTTP from a loopback address counts as encrypted (a browser on this machine cannot be sniffed), so
+   *  auth.requireEncryption still lets it log in; plain HTTP from any other address never does. */
+  secureLoopback: z.boolean().default(true),
+  /** A reverse proxy on loopback: take the client's address from X-Forwarded-For and https from X-Forwarded-Proto. */
+  trustProxy: z.boolean().default(false),
+}).strict();
+
+export const listenerSchema = z.discriminatedUnion('service', [c2sListenerSchema, httpListenerSchema]);
 
 export const hostSchema = z.object({
   /** Certificate for this host; when absent, certsDir/<host>.crt and .key are used (generated if missing). */
@@ -68,9 +91,12 @@ export const configSchema = z.object({
   hosts: z.record(z.string(), hostSchema.prefault({})).refine((h) => Object.keys(h).length > 0, {
     message: 'at least one host is required',
   }),
-  listen: z.array(listenerSchema).default([
+  // prefault: the defaults go through the listener schemas, which fill in the http listeners' options.
+  listen: z.array(listenerSchema).prefault([
     { service: 'c2s', address: '0.0.0.0', port: 5222, tls: 'starttls' },
     { service: 'c2s', address: '0.0.0.0', port: 5223, tls: 'direct' },
+    { service: 'http', address: '0.0.0.0', port: 5280, tls: 'none' },
+    { service: 'http', address: '0.0.0.0', port: 5281, tls: 'direct' },
   ]),
   /** Directory for the database and other state. */
   dataDir: z.string().default('data'),
@@ -100,11 +126,15 @@ export const configSchema = z.object({
   /** Modules enabled on every host, with their options ({} = defaults). */
   modules: z.record(z.string(), z.record(z.string(), z.unknown())).default({
     disco: {}, ping: {}, version: {}, time: {},
+    roster: {}, presence: {}, message: {}, offline: {},
+    vcard: {}, private: {}, last: {}, blocking: {},
   }),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;
+export type C2SListenerConfig = z.infer<typeof c2sListenerSchema>;
+export type HttpListenerConfig = z.infer<typeof httpListenerSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
 export type LimitsConfig = z.infer<typeof limitsSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;

@@ -8,6 +8,9 @@ import type { StorageDriver } from '../storage/types.js';
 import type { VirtualHost } from './host.js';
 import type { Router } from './router.js';
 import { createAccountsApi } from './accounts.js';
+import { HttpRoutes } from '../net/http/routes.js';
+import { limitsSchema } from '../config/schema.js';
+import type { C2SApi } from '../api/index.js';
 
 export interface LoadedModule {
   name: string;
@@ -23,7 +26,18 @@ export interface ModuleEnv {
   storage: StorageDriver;
   server: ServerInfo;
   log: Logger;
+  /** Routes of the HTTP listeners (ctx.http); optional so that module unit tests can load modules without a server. */
+  http?: HttpRoutes;
+  /** Client streams over transports other than the TCP listeners (ctx.c2s); optional for the same reason. */
+  c2s?: C2SApi;
 }
+
+const noC2S: C2SApi = {
+  accept() {
+    throw new Error('this module environment has no client streams');
+  },
+  limits: limitsSchema.parse({}),
+};
 
 /** The effective options of every module enabled on a host: global `modules` merged with the host's. */
 export function enabledModules(config: LoadedConfig, host: string): Map<string, { raw: unknown; path: (string | number)[] }> {
@@ -96,6 +110,7 @@ async function instantiate(host: VirtualHost, def: ModuleDefinition<any>, option
   const undo: (() => void | Promise<void>)[] = [];
   const unloadFns: (() => void | Promise<void>)[] = [];
   const log = env.log.child({ module: def.name, host: host.name });
+  const http = (env.http ??= new HttpRoutes(() => [host.name]));
 
   const ctx: ModuleContext<any> = {
     host: host.name,
@@ -158,6 +173,15 @@ async function instantiate(host: VirtualHost, def: ModuleDefinition<any>, option
     onUnload: (fn) => {
       unloadFns.push(fn);
     },
+    http: {
+      route: (method, path, handler) => {
+        undo.push(http.add(host.name, method, path, handler, owner));
+      },
+      upgrade: (path, handler) => {
+        undo.push(http.addUpgrade(host.name, path, handler, owner));
+      },
+    },
+    c2s: env.c2s ?? noC2S,
   };
 
   await def.setup(ctx);

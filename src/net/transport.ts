@@ -6,6 +6,7 @@ import type { Element } from 'ltx';
 import type { ChannelBinding } from '../auth/types.js';
 import { noChannelBinding, tlsChannelBinding } from '../auth/mechanisms.js';
 import type { TlsContexts } from './tls.js';
+import { serialize } from '../xml/serialize.js';
 
 export interface TransportHandlers {
   data(chunk: Buffer): void;
@@ -14,7 +15,7 @@ export interface TransportHandlers {
 }
 
 export interface Transport {
-  readonly kind: 'tcp' | 'websocket';
+  readonly kind: 'tcp' | 'websocket' | 'bosh';
   readonly remoteAddress: string;
   readonly secure: boolean;
   /** The SNI name the client asked for, when on TLS. */
@@ -111,7 +112,7 @@ export class TcpTransport implements Transport {
   }
 
   writeElement(el: Element): void {
-    this.#write(el.toString());
+    this.#write(serialize(el));
   }
 
   writeRaw(s: string): void {

@@ -206,7 +206,9 @@ export class C2SSession implements ClientSession {
     this.#transport.writeHeader(header);
     this.#headerSent = true;
 
-    if ((attrs.xmlns ?? '') !== NS.CLIENT) throw new StreamError('invalid-namespace', `the default namespace must be ${NS.CLIENT}`);
+    // RFC 7395 §3.3.2: over WebSocket framing (also used under BOSH) the header is <open/> in the framing namespace.
+    const headerNs = this.#transport.framing === 'websocket' ? NS.FRAMING : NS.CLIENT;
+    if ((attrs.xmlns ?? '') !== headerNs) throw new StreamError('invalid-namespace', `the default namespace must be ${headerNs}`);
     if (!attrs.to) throw new StreamError('host-unknown', "the stream header needs a 'to' attribute naming the server");
     if (header.from !== (attrs.to && safeNameprep(attrs.to))) {
       throw new StreamError('host-unknown', `${attrs.to} is not served here`);

@@ -88,6 +88,34 @@ function tooBig(size: number, max: number): string {
   return `stanza of ${size} bytes exceeds the limit of ${max} bytes`;
 }
 
+// Element and attribute names that make up most XMPP traffic, indexed by first byte and length.
+const KNOWN_NAMES = [
+  'message', 'presence', 'iq', 'body', 'thread', 'subject', 'show', 'status', 'priority', 'query', 'item', 'group',
+  'x', 'c', 'error', 'text', 'active', 'composing', 'paused', 'inactive', 'gone', 'request', 'received', 'markable',
+  'displayed', 'origin-id', 'stanza-id', 'delay', 'forwarded', 'result', 'fin', 'set', 'first', 'last', 'count',
+  'ping', 'bind', 'resource', 'jid', 'session', 'enable', 'enabled', 'r', 'a', 'store', 'no-store', 'photo',
+  'identity', 'feature', 'value', 'field', 'sent', 'private', 'nick', 'pubsub', 'publish', 'items', 'event',
+  'stream:features', 'starttls', 'auth', 'response', 'challenge', 'success', 'idle', 'stream:stream',
+  'to', 'from', 'id', 'type', 'xmlns', 'xml:lang', 'xmlns:stream', 'version', 'name', 'node', 'ver', 'hash',
+  'var', 'subscription', 'ask', 'mechanism', 'stamp', 'queryid', 'by', 'code', 'category', 'since', 'label',
+];
+const NAME_TABLE: (string[] | undefined)[] = new Array(128 * 32);
+for (const nm of KNOWN_NAMES) (NAME_TABLE[(nm.charCodeAt(0) << 5) | nm.length] ??= []).push(nm);
+
+/** The constant for an ASCII name b[start, end) if it is a known one. */
+function knownName(b: Buffer, start: number, end: number): string | null {
+  const len = end - start;
+  if (len >= 32) return null;
+  const list = NAME_TABLE[(b[start]! << 5) | len];
+  if (list === undefined) return null;
+  next: for (let j = 0; j < list.length; j++) {
+    const nm = list[j]!;
+    for (let k = 1; k < len; k++) if (nm.charCodeAt(k) !== b[start + k]) continue next;
+    return nm;
+  }
+  return null;
+}
+
 function isNCNameStartChar(c: number): boolean {
   return c !== 0x3a && isNameStartChar(c);
 }
@@ -643,7 +671,12 @@ export class XmlStreamTokenizer {
       ascii = false;
       i = this.#i;
     }
-    if (i > start) this.#name += this.#slice(start, i, ascii);
+    if (i > start) {
+      // Common names become the same constant strings: no slice, and the attribute stores and name comparisons
+      // downstream work on internalized strings with shared object shapes.
+      const k = ascii && this.#name === '' && i < n ? knownName(b, start, i) : null;
+      this.#name = k ?? this.#name + this.#slice(start, i, ascii);
+    }
     this.#i = i;
     return this.#next();
   }

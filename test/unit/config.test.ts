@@ -44,9 +44,12 @@ describe('config loading', () => {
     expect(c.file).to.equal(file);
     expect(Object.keys(c.hosts)).to.deep.equal(['localhost']);
     expect(c.hosts.localhost).to.deep.equal({ modules: {}, enabled: true });
+    const http = { maxBodyBytes: 1048576, headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, maxConnections: 10000, secureLoopback: true, trustProxy: false };
     expect(c.listen).to.deep.equal([
       { service: 'c2s', address: '0.0.0.0', port: 5222, tls: 'starttls' },
       { service: 'c2s', address: '0.0.0.0', port: 5223, tls: 'direct' },
+      { service: 'http', address: '0.0.0.0', port: 5280, tls: 'none', ...http },
+      { service: 'http', address: '0.0.0.0', port: 5281, tls: 'direct', ...http },
     ]);
     expect(c.dataDir).to.equal(path.join(dir, 'data'));
     expect(c.certsDir).to.equal(path.join(dir, 'certs'));
@@ -58,7 +61,7 @@ describe('config loading', () => {
     expect(c.auth.scramIterations).to.equal(10_000);
     expect(c.auth.requireEncryption).to.equal(true);
     expect(c.sessions.conflict).to.equal('kick-old');
-    expect(Object.keys(c.modules)).to.deep.equal(['disco', 'ping', 'version', 'time']);
+    expect(Object.keys(c.modules)).to.deep.equal(['disco', 'ping', 'version', 'time', 'roster', 'presence', 'message', 'offline', 'vcard', 'private', 'last', 'blocking']);
     expect(c.locate(['hosts', 'localhost'])).to.equal(`${file}:2:3`);
   });
 
@@ -110,10 +113,11 @@ describe('config loading', () => {
   it('reports a bad enum value and a missing required key', async () => {
     const file = write('s.yaml', 'hosts:\n  localhost: {}\nlisten:\n  - service: s2s\n');
     const problems = await configError(loadConfigFile(file));
-    expect(problems).to.deep.equal([
-      `${file}:4:5: listen.0.service: Invalid input: expected "c2s"`,
+    expect(problems).to.deep.equal([`${file}:4:5: listen.0.service: Invalid discriminator value. Expected 'c2s' | 'http'`]);
+    const file2 = write('t.yaml', 'hosts:\n  localhost: {}\nlisten:\n  - service: c2s\n');
+    expect(await configError(loadConfigFile(file2))).to.deep.equal([
       // `port` is missing: placed at the list item.
-      `${file}:4:5: listen.0.port: missing required key (expected number)`,
+      `${file2}:4:5: listen.0.port: missing required key (expected number)`,
     ]);
   });
 
@@ -247,7 +251,7 @@ describe('config loading', () => {
       expect(c.listen.map((l) => `${l.address}:${l.port}/${l.tls}`)).to.deep.equal(['0.0.0.0:5222/starttls', '0.0.0.0:5223/direct']);
       expect(c.dataDir).to.equal(path.join(ROOT, 'data'));
       expect(c.certsDir).to.equal(path.join(ROOT, 'certs'));
-      expect(Object.keys(c.modules).sort()).to.deep.equal(['disco', 'ping', 'time', 'version']);
+      expect(Object.keys(c.modules).sort()).to.deep.equal(['blocking', 'disco', 'last', 'message', 'offline', 'ping', 'presence', 'private', 'roster', 'time', 'vcard', 'version']);
     });
 
     it('config/starling.example.yaml loads and sets every option of the schema', async () => {

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type { Element } from 'ltx';
 import { SaxesStreamParser } from '../../src/xml/saxes-parser.js';
 import { XmlStreamTokenizer } from '../../src/xml/tokenizer.js';
+import { serialize } from '../../src/xml/serialize.js';
 import type { ParserLimits, StreamParserHandler } from '../../src/xml/parser-types.js';
 import { mutate, rng } from '../fuzz/engine.js';
 
@@ -19,10 +20,17 @@ function dump(el: Element): unknown {
   return [el.name, Object.entries(el.attrs), el.children.map((c) => (typeof c === 'string' ? c : dump(c)))];
 }
 
+let serialized = 0;
+
 function collect(log: string[]): StreamParserHandler {
   return {
     onStreamStart: (name, ns, attrs) => log.push(`start ${name} ${ns} ${JSON.stringify(Object.entries(attrs))}`),
-    onElement: (el) => log.push(`el ${JSON.stringify(dump(el))}`),
+    onElement: (el) => {
+      log.push(`el ${JSON.stringify(dump(el))}`);
+      // The transport's serializer must write exactly what ltx writes.
+      expect(serialize(el)).to.equal(el.toString());
+      serialized++;
+    },
     onStreamEnd: () => log.push('end'),
     onError: (condition) => log.push(`error ${condition}`),
   };
@@ -237,6 +245,7 @@ describe('StreamParser tokenizer vs saxes reference (differential)', () => {
         const outcome = ref.log.find((l) => l.startsWith('error ')) ?? (ref.log.includes('end') ? 'ended' : 'open');
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       }
+      expect(serialized).to.be.greaterThan(1000);
       // The generator must reach every kind of outcome, or the comparison proves little.
       for (const o of ['open', 'ended', 'error not-well-formed', 'error restricted-xml', 'error policy-violation', 'error bad-format']) {
         expect(outcomes.get(o) ?? 0, `${o} in ${JSON.stringify([...outcomes])}`).to.be.greaterThan(20);

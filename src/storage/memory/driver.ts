@@ -5,12 +5,12 @@ import type { AccountRecord, AccountStore, StorageDriver, StoreTypes } from '../
 import { compareCodePoints, toJson } from '../ids.js';
 import { MemoryArchiveStore } from './archive.js';
 import { MemoryKeyValueStore, MemoryMapStore } from './kv.js';
-import { MemoryState } from './state.js';
+import { MemoryState, type AccountRow } from './state.js';
 
 class MemoryAccountStore implements AccountStore {
   constructor(private readonly state: MemoryState) {}
 
-  private users(host: string): Map<string, { credentials: string; disabled: boolean; createdAt: number }> | undefined {
+  private users(host: string): Map<string, AccountRow> | undefined {
     return this.state.accounts.get(host);
   }
 
@@ -18,7 +18,7 @@ class MemoryAccountStore implements AccountStore {
     this.state.assertOpen();
     let users = this.users(host);
     if (users?.has(username)) return false;
-    const row = { credentials: toJson(credentials), disabled: false, createdAt: Date.now() };
+    const row: AccountRow = { credentials: toJson(credentials), disabled: false, createdAt: Date.now() };
     if (!users) this.state.accounts.set(host, (users = new Map()));
     users.set(username, row);
     return true;

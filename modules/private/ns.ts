@@ -1,0 +1,1 @@
+export const NS_PRIVATE = 'jabber:iq:private';
