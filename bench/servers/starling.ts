@@ -44,9 +44,9 @@ export class StarlingServer implements ServerUnderTest {
   async prepare(users: number): Promise<void> {
     this.target.port = await freePort();
     const dbPath = path.join(this.#dir, 'starling.db');
-    const modules: Record<string, object> = { disco: {}, ping: {} };
-    if (this.hasRoster) modules.roster = {};
-    if (builtinModules.has('presence')) modules.presence = {};
+    // The feature set the anchors run with: roster, presence, message delivery rules, offline storage, disco, ping.
+    const modules: Record<string, object> = {};
+    for (const m of ['disco', 'ping', 'roster', 'presence', 'message', 'offline']) if (builtinModules.has(m)) modules[m] = {};
     const config = {
       hosts: { [BENCH_DOMAIN]: { tls: this.#cert } },
       listen: [{ service: 'c2s', address: '127.0.0.1', port: this.target.port, tls: 'starttls' }],

@@ -1,6 +1,7 @@
 -- Prosody configuration for the Starling benchmark (bench/servers/prosody.ts fills in the {{...}} values).
 -- Loopback only, no s2s/http listeners, registration open for bulk account creation, no rate limits
--- (mod_limits is not loaded), logging at warn so log I/O is not what is measured.
+-- (mod_limits is not loaded), logging at warn so log I/O is not what is measured. mod_presence, mod_message and
+-- mod_offline are loaded by Prosody itself.
 run_as_root = true
 pidfile = "{{DIR}}/prosody.pid"
 data_path = "{{DIR}}/data"

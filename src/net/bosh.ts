@@ -215,9 +215,15 @@ export class BoshSession implements Transport {
   /** Starts the stream: the creation request is held for the stream features. `accept` creates the C2S session,
    *  which may refuse at once (connection limits): its stream error then answers the creation request. */
   start(res: ServerResponse, version: string | undefined, accept: (t: Transport) => void): void {
-    this.#hold(this.#creationRid, res);
     accept(this);
+    // The header (hence authid and from) is written at once; the features may follow asynchronously.
     this.#feedOpen(version);
+    if (this.#terminal !== null) {
+      reply(res, this.#terminal);
+      this.#gone();
+      return;
+    }
+    this.#hold(this.#creationRid, res);
   }
 
   get bufferedBytes(): number {

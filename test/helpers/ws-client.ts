@@ -5,6 +5,8 @@ export interface WsConnectOptions {
   protocols?: string[];
   origin?: string;
   headers?: Record<string, string>;
+  /** Offer permessage-deflate (the server must not accept it). */
+  deflate?: boolean;
 }
 
 export class WsClient {
@@ -32,7 +34,7 @@ export class WsClient {
   static connect(url: string, o: WsConnectOptions = {}): Promise<WsClient> {
     return new Promise((resolve, reject) => {
       const headers = { ...(o.headers ?? {}) };
-      const ws = new WebSocket(url, o.protocols ?? ['xmpp'], { headers, origin: o.origin, perMessageDeflate: false });
+      const ws = new WebSocket(url, o.protocols ?? ['xmpp'], { headers, origin: o.origin, perMessageDeflate: o.deflate ?? false });
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('unexpected-response', (_req, res) => {
         let body = '';

@@ -41,13 +41,13 @@ describe('XMPP over BOSH (XEP-0124, XEP-0206)', function () {
   });
 
   it('creates a session: sid, wait, hold, requests, inactivity, authid, xmpp:version, restartlogic and the features', async () => {
-    const res = await post(url, CREATE(" xml:lang='en'").replace("wait='2'", "wait='3600'"));
+    const res = await post(url, CREATE(" xml:lang='en'").replace("wait='2'", "wait='3600'").replace("hold='1'", "hold='5'"));
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('text/xml; charset=utf-8');
     const body = res.body;
     expect(attr(body, 'sid')).to.match(/^[A-Za-z0-9_-]{24}$/);
     expect(attr(body, 'wait'), 'capped to maxWait').to.equal('30');
-    expect(attr(body, 'hold')).to.equal('1');
+    expect(attr(body, 'hold'), 'capped to maxHold').to.equal('1');
     expect(attr(body, 'requests')).to.equal('2');
     expect(attr(body, 'inactivity')).to.equal('1');
     expect(attr(body, 'maxpause')).to.equal('3');
@@ -60,6 +60,18 @@ describe('XMPP over BOSH (XEP-0124, XEP-0206)', function () {
     expect(body).to.include("xmlns:xmpp='urn:xmpp:xbosh'");
     expect(body).to.match(/<stream:features><mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl">.*<mechanism>PLAIN<\/mechanism>/s);
     expect(body, 'no channel binding over BOSH').to.not.include('-PLUS');
+  });
+
+  it('serves polling sessions (hold=0): every request is answered at once', async () => {
+    const b = new BoshClient(url);
+    const created = await b.create({ hold: '0' });
+    expect(attr(created, 'hold')).to.equal('0');
+    expect(attr(created, 'authid')).to.match(/^[0-9a-f]{24}$/);
+    const started = Date.now();
+    expect(await b.request()).to.match(/^<body [^>]*\/>$|<stream:features>/);
+    expect(await b.request()).to.equal("<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'/>");
+    expect(Date.now() - started).to.be.below(1000);
+    await b.request('', { type: 'terminate' });
   });
 
   it('logs in (SASL, restart, bind) and exchanges messages with a TCP client both ways', async () => {

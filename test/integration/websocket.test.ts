@@ -75,8 +75,9 @@ describe('XMPP over WebSocket (RFC 7395)', function () {
   });
 
   it('frames every element on its own: <open/> answers, namespaces on each frame, a new <open/> after SASL', async () => {
-    const c = await connect();
+    const c = await connect({ deflate: true });
     expect(c.ws.protocol).to.equal('xmpp');
+    expect(c.ws.extensions, 'no per-message compression').to.equal('');
     c.send(OPEN);
     const first = await c.next();
     expect(first).to.match(/^<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' [^>]*\/>$/);

@@ -248,10 +248,10 @@ describe('config loading', () => {
       expect(defaultConfigPath()).to.equal(file);
       const c = await loadConfigFile(file);
       expect(Object.keys(c.hosts)).to.deep.equal(['localhost']);
-      expect(c.listen.map((l) => `${l.address}:${l.port}/${l.tls}`)).to.deep.equal(['0.0.0.0:5222/starttls', '0.0.0.0:5223/direct']);
+      expect(c.listen.map((l) => `${l.address}:${l.port}/${l.tls}`)).to.deep.equal(['0.0.0.0:5222/starttls', '0.0.0.0:5223/direct', '0.0.0.0:5280/none', '0.0.0.0:5281/direct']);
       expect(c.dataDir).to.equal(path.join(ROOT, 'data'));
       expect(c.certsDir).to.equal(path.join(ROOT, 'certs'));
-      expect(Object.keys(c.modules).sort()).to.deep.equal(['blocking', 'disco', 'last', 'message', 'offline', 'ping', 'presence', 'private', 'roster', 'time', 'vcard', 'version']);
+      expect(Object.keys(c.modules).sort()).to.deep.equal(['blocking', 'bosh', 'disco', 'hostmeta', 'last', 'message', 'offline', 'ping', 'presence', 'private', 'roster', 'time', 'vcard', 'version', 'webchat', 'websocket']);
     });
 
     it('config/starling.example.yaml loads and sets every option of the schema', async () => {
