@@ -424,7 +424,7 @@ export class XmlStreamTokenizer {
   // Text, names and values are sliced out of one string decoded per input buffer: substrings are far cheaper than a
   // native decode call per slice. Byte positions map to UTF-16 indexes by counting lead bytes, incrementally (slices
   // are taken in increasing position order, so each buffer is scanned about once).
-  #slice(start: number, end: number, _ascii?: boolean): string {
+  #slice(start: number, end: number): string {
     let s = this.#str;
     if (s === null) {
       const b = this.#buf as unknown as Slicer;
@@ -523,13 +523,12 @@ export class XmlStreamTokenizer {
     let i = this.#i;
     let start = i;
     let fb = this.#fb;
-    let ascii = true;
     let nonWs = false;
     while (i < n) {
       const c = b[i]!;
       if (c === 0x3c) {
         if (collect) {
-          if (i > start) this.#text += this.#slice(start, i, ascii);
+          if (i > start) this.#text += this.#slice(start, i);
         } else if (nonWs) this.#textNonWs = true;
         this.#i = i + 1;
         this.#fb = 0;
@@ -539,7 +538,7 @@ export class XmlStreamTokenizer {
       }
       if (c === 0x26) {
         if (collect) {
-          if (i > start) this.#text += this.#slice(start, i, ascii);
+          if (i > start) this.#text += this.#slice(start, i);
         } else if (nonWs) this.#textNonWs = true;
         this.#i = i + 1;
         this.#fb = 0;
@@ -569,7 +568,7 @@ export class XmlStreamTokenizer {
         }
         if (c === 0x0d) {
           if (i + 1 >= n && !this.#final) break; // wait for the byte after the CR
-          if (collect) this.#text += this.#slice(start, i, ascii) + '\n';
+          if (collect) this.#text += this.#slice(start, i) + '\n';
           i += b[i + 1] === 0x0a ? 2 : 1;
           start = i;
           continue;
@@ -578,7 +577,6 @@ export class XmlStreamTokenizer {
         return this.#bad('disallowed character');
       }
       if (c >= 0x80) {
-        ascii = false;
         if (c === 0xef && b[i + 1] === 0xbf && b[i + 2]! >= 0xbe) {
           this.#i = i;
           return this.#bad('disallowed character');
@@ -588,7 +586,7 @@ export class XmlStreamTokenizer {
       i++;
     }
     if (collect) {
-      if (i > start) this.#text += this.#slice(start, i, ascii);
+      if (i > start) this.#text += this.#slice(start, i);
     } else if (nonWs) this.#textNonWs = true;
     this.#i = i;
     this.#fb = fb;
@@ -675,7 +673,7 @@ export class XmlStreamTokenizer {
       // Common names become the same constant strings: no slice, and the attribute stores and name comparisons
       // downstream work on internalized strings with shared object shapes.
       const k = ascii && this.#name === '' && i < n ? knownName(b, start, i) : null;
-      this.#name = k ?? this.#name + this.#slice(start, i, ascii);
+      this.#name = k ?? this.#name + this.#slice(start, i);
     }
     this.#i = i;
     return this.#next();
@@ -780,11 +778,10 @@ export class XmlStreamTokenizer {
     const q = this.#q;
     let i = this.#i;
     let start = i;
-    let ascii = true;
     while (i < n) {
       const c = b[i]!;
       if (c === q) {
-        const v = i > start ? this.#text + this.#slice(start, i, ascii) : this.#text;
+        const v = i > start ? this.#text + this.#slice(start, i) : this.#text;
         this.#text = '';
         this.#i = i + 1;
         this.#pushAttr(this.#attrName, v);
@@ -793,7 +790,7 @@ export class XmlStreamTokenizer {
       }
       if (c < 0x3d) {
         if (c === 0x26) {
-          if (i > start) this.#text += this.#slice(start, i, ascii);
+          if (i > start) this.#text += this.#slice(start, i);
           this.#i = i + 1;
           this.#entity = '';
           this.#entityReturn = S_ATTR_VALUE_Q;
@@ -807,13 +804,13 @@ export class XmlStreamTokenizer {
         if (c < 0x20) {
           // Attribute-value normalization: TAB, LF, CR and CR LF become one space.
           if (c === 0x09 || c === 0x0a) {
-            this.#text += this.#slice(start, i, ascii) + ' ';
+            this.#text += this.#slice(start, i) + ' ';
             start = ++i;
             continue;
           }
           if (c === 0x0d) {
             if (i + 1 >= n && !this.#final) break;
-            this.#text += this.#slice(start, i, ascii) + ' ';
+            this.#text += this.#slice(start, i) + ' ';
             i += b[i + 1] === 0x0a ? 2 : 1;
             start = i;
             continue;
@@ -822,7 +819,6 @@ export class XmlStreamTokenizer {
           return this.#bad('disallowed character');
         }
       } else if (c >= 0x80) {
-        ascii = false;
         if (c === 0xef && b[i + 1] === 0xbf && b[i + 2]! >= 0xbe) {
           this.#i = i;
           return this.#bad('disallowed character');
@@ -830,7 +826,7 @@ export class XmlStreamTokenizer {
       }
       i++;
     }
-    if (i > start) this.#text += this.#slice(start, i, ascii);
+    if (i > start) this.#text += this.#slice(start, i);
     this.#i = i;
     return false;
   }
@@ -1110,7 +1106,7 @@ export class XmlStreamTokenizer {
     while (i < n) {
       const c = b[i]!;
       if (c === 0x3b) {
-        const name = this.#entity + this.#slice(start, i, false);
+        const name = this.#entity + this.#slice(start, i);
         this.#entity = '';
         this.#i = i + 1;
         this.#state = this.#entityReturn;
@@ -1125,7 +1121,7 @@ export class XmlStreamTokenizer {
       if (c < 0x20) {
         if (c === 0x0d) {
           if (i + 1 >= n && !this.#final) break;
-          this.#entity += this.#slice(start, i, false) + '\n';
+          this.#entity += this.#slice(start, i) + '\n';
           i += b[i + 1] === 0x0a ? 2 : 1;
           start = i;
           continue;
@@ -1140,7 +1136,7 @@ export class XmlStreamTokenizer {
       }
       i++;
     }
-    if (i > start) this.#entity += this.#slice(start, i, false);
+    if (i > start) this.#entity += this.#slice(start, i);
     this.#i = i;
     return false;
   }
@@ -1211,7 +1207,6 @@ export class XmlStreamTokenizer {
     let i = this.#i;
     let start = i;
     let fb = this.#fb;
-    let ascii = true;
     while (i < n) {
       const c = b[i]!;
       if (c === 0x5d) {
@@ -1221,7 +1216,7 @@ export class XmlStreamTokenizer {
       }
       if (c === 0x3e && fb === 2) {
         // Content is everything before "]]>" (the two brackets are ASCII: two UTF-16 units).
-        const all = this.#text + this.#slice(start, i, ascii);
+        const all = this.#text + this.#slice(start, i);
         this.#text = all.slice(0, all.length - 2);
         this.#i = i + 1;
         this.#fb = 0;
@@ -1233,7 +1228,7 @@ export class XmlStreamTokenizer {
       if (c < 0x20) {
         if (c === 0x0d) {
           if (i + 1 >= n && !this.#final) break;
-          this.#text += this.#slice(start, i, ascii) + '\n';
+          this.#text += this.#slice(start, i) + '\n';
           i += b[i + 1] === 0x0a ? 2 : 1;
           start = i;
           continue;
@@ -1243,7 +1238,6 @@ export class XmlStreamTokenizer {
           return this.#bad('disallowed character');
         }
       } else if (c >= 0x80) {
-        ascii = false;
         if (c === 0xef && b[i + 1] === 0xbf && b[i + 2]! >= 0xbe) {
           this.#i = i;
           return this.#bad('disallowed character');
@@ -1251,7 +1245,7 @@ export class XmlStreamTokenizer {
       }
       i++;
     }
-    if (i > start) this.#text += this.#slice(start, i, ascii);
+    if (i > start) this.#text += this.#slice(start, i);
     this.#i = i;
     this.#fb = fb;
     return false;
