@@ -24,7 +24,12 @@ export async function connectClient(o: ClientOptions): Promise<TestClient> {
   const domain = o.domain ?? 'localhost';
   // Direct TLS needs a name to verify the certificate against, so it connects to "localhost".
   const service = o.directTls ? `xmpps://localhost:${o.port}` : `xmpp://127.0.0.1:${o.port}`;
-  const xmpp = client({ service, domain, username: o.username, password: o.password, resource: o.resource });
+  return startClient({ service, domain, username: o.username, password: o.password, resource: o.resource });
+}
+
+/** Starts an @xmpp/client for any service URL (xmpp://, xmpps://, ws://) and collects what it receives. */
+export async function startClient(o: { service: string; domain: string; username: string; password: string; resource?: string }): Promise<TestClient> {
+  const xmpp = client({ service: o.service, domain: o.domain, username: o.username, password: o.password, resource: o.resource });
   xmpp.reconnect.stop();
   xmpp.on('error', () => undefined);
   const received: Element[] = [];
