@@ -65,7 +65,9 @@ export function createInbound(deps: Deps) {
     const userBare = bareOf(ctx, user);
     const prober = ev.from.bare();
     if (prober === userBare) return;
-    const item = (await ctx.accounts.exists(user)) ? await roster.item(user, prober) : null;
+    // No account lookup first: deleting an account purges its roster, so an item implies the account exists
+    // (a login probes every contact, and this saves one account read per contact).
+    const item = await roster.item(user, prober);
     if (!item || item.hidden || !hasFrom(item.subscription)) {
       // Not subscribed (or no such account): say so, which also clears a stale subscription on the
       // prober's side; a pending request from the prober is left alone.

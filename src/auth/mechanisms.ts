@@ -135,7 +135,7 @@ export function serverEndPointBinding(der: Buffer): Buffer | null {
  * - `tls-unique` (RFC 5929) only on TLS 1.2: the first Finished message of the latest handshake — the client's
  *   (getPeerFinished on the server) for a full handshake, ours (getFinished) for an abbreviated, resumed one.
  */
-export function tlsChannelBinding(socket: TLSSocket): ChannelBinding {
+export function tlsChannelBinding(socket: TLSSocket, ourEndPoint?: () => Buffer | null): ChannelBinding {
   let endPointFor: Buffer | null = null;
   let endPoint: Buffer | null = null;
 
@@ -151,8 +151,11 @@ export function tlsChannelBinding(socket: TLSSocket): ChannelBinding {
       return null;
     }
   };
+  // The caller usually knows which certificate it presented (ourEndPoint, computed once per certificate);
+  // otherwise it is read back from the socket.
   const serverEndPoint = (): Buffer | null => {
     if (protocol() === null) return null;
+    if (ourEndPoint) return ourEndPoint();
     const raw = socket.getX509Certificate()?.raw;
     if (!raw) return null;
     if (endPointFor === null || !endPointFor.equals(raw)) {

@@ -20,7 +20,7 @@ export async function listen(cfg: ListenerConfig, contexts: TlsContexts, accept:
   let server: net.Server;
   if (cfg.tls === 'direct') {
     const tlsServer = tls.createServer({ ...contexts.serverOptions(['xmpp-client']), handshakeTimeout: 30_000 });
-    tlsServer.on('secureConnection', (socket) => accept(new TcpTransport(socket, null)));
+    tlsServer.on('secureConnection', (socket) => accept(new TcpTransport(socket, contexts)));
     tlsServer.on('tlsClientError', (err, socket) => {
       log.debug({ err: err.message, ip: socket.remoteAddress }, 'TLS handshake failed');
       socket.destroy();

@@ -1,6 +1,8 @@
 // One SecureContext per virtual host, chosen by SNI (falling back from a subdomain such as
 // conference.example.com to example.com, then to the first host).
+import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
+import { serverEndPointBinding } from '../auth/mechanisms.js';
 
 export interface CertPair {
   cert: string;   // PEM (may include the chain)
@@ -11,29 +13,46 @@ export class TlsContexts {
   #contexts = new Map<string, tls.SecureContext>();
   #default: tls.SecureContext | null = null;
   #defaultPair: CertPair | null = null;
+  // tls-server-end-point data (RFC 5929) per host, computed once per certificate: reading the certificate back from
+  // each socket (getX509Certificate) costs an X509 object and a DER copy per connection, kilobytes on idle sessions.
+  #endPoints = new Map<string, Buffer | null>();
+  #defaultEndPoint: Buffer | null = null;
 
   constructor(private readonly minVersion: tls.SecureVersion) {}
 
   set(host: string, pair: CertPair): void {
     const ctx = tls.createSecureContext({ cert: pair.cert, key: pair.key, minVersion: this.minVersion });
+    const endPoint = endPointOf(pair.cert);
     this.#contexts.set(host, ctx);
-    this.#default ??= ctx;
-    this.#defaultPair ??= pair;
+    this.#endPoints.set(host, endPoint);
+    if (!this.#default) {
+      this.#default = ctx;
+      this.#defaultPair = pair;
+      this.#defaultEndPoint = endPoint;
+    }
   }
 
   /** The context for a server name, walking up the labels; the first host's when nothing matches. */
-  contextFor(servername: string | undefined): tls.SecureContext | null {
-    if (servername) {
-      let name = servername.toLowerCase();
-      for (;;) {
-        const ctx = this.#contexts.get(name);
-        if (ctx) return ctx;
-        const dot = name.indexOf('.');
-        if (dot < 0) break;
-        name = name.slice(dot + 1);
-      }
+  contextFor(servername: string | undefined | null): tls.SecureContext | null {
+    const host = this.#hostFor(servername);
+    return host === null ? this.#default : this.#contexts.get(host)!;
+  }
+
+  /** tls-server-end-point channel-binding data of the certificate contextFor(servername) presents. */
+  endPointFor(servername: string | undefined | null): Buffer | null {
+    const host = this.#hostFor(servername);
+    return host === null ? this.#defaultEndPoint : this.#endPoints.get(host)!;
+  }
+
+  #hostFor(servername: string | undefined | null): string | null {
+    if (!servername) return null;
+    let name = servername.toLowerCase();
+    for (;;) {
+      if (this.#contexts.has(name)) return name;
+      const dot = name.indexOf('.');
+      if (dot < 0) return null;
+      name = name.slice(dot + 1);
     }
-    return this.#default;
   }
 
   /** Options shared by the direct-TLS listener and STARTTLS upgrades. */
@@ -51,5 +70,14 @@ export class TlsContexts {
     }
     if (alpn) opts.ALPNProtocols = alpn;
     return opts;
+  }
+}
+
+/** The end-point binding of the leaf (first) certificate of a PEM chain; null when it cannot be parsed. */
+function endPointOf(certPem: string): Buffer | null {
+  try {
+    return serverEndPointBinding(new X509Certificate(certPem).raw);
+  } catch {
+    return null;
   }
 }

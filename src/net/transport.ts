@@ -62,8 +62,16 @@ export class TcpTransport implements Transport {
     this.#socket = socket;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     socket.setNoDelay(true);
-    if (socket instanceof tls.TLSSocket) this.#channelBinding = tlsChannelBinding(socket);
+    if (socket instanceof tls.TLSSocket) this.#channelBinding = this.#bindingFor(socket);
     this.#attach(socket);
+  }
+
+  /** Channel binding whose tls-server-end-point comes from the contexts' per-certificate cache: the certificate
+   *  presented is the SNI name's, else the one chosen for the stream's host (STARTTLS), else the default. */
+  #bindingFor(socket: tls.TLSSocket, host?: string): ChannelBinding {
+    const contexts = this.tlsContexts;
+    if (!contexts) return tlsChannelBinding(socket);
+    return tlsChannelBinding(socket, () => contexts.endPointFor(typeof socket.servername === 'string' && socket.servername ? socket.servername : host));
   }
 
   get secure(): boolean {
@@ -177,7 +185,7 @@ export class TcpTransport implements Transport {
       };
       secure.once('secure', () => {
         secure.off('error', fail);
-        this.#channelBinding = tlsChannelBinding(secure);
+        this.#channelBinding = this.#bindingFor(secure, host);
         this.#attach(secure);
         resolve();
       });

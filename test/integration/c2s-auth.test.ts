@@ -89,6 +89,22 @@ describe('c2s: TLS and SASL', function () {
       }
     }
 
+    it('tls-server-end-point binds to the certificate of the host the client named (second host, both ports)', async () => {
+      // The binding data is cached per host certificate: a client of a.example must be bound to a.example's
+      // certificate, not the first host's.
+      const s = await startTestServer({}, ['localhost', 'a.example']);
+      try {
+        await s.addUser('carol', 'secret', 'a.example');
+        for (const directTls of [false, true]) {
+          const { client, jid } = await rawLogin({ port: directTls ? s.tlsPort : s.c2sPort, directTls, host: 'a.example', username: 'carol', password: 'secret', mechanism: 'SCRAM-SHA-256-PLUS', cbType: 'tls-server-end-point' });
+          expect(jid).to.match(/^carol@a\.example\//);
+          client.close();
+        }
+      } finally {
+        await s.stop();
+      }
+    });
+
     it('accepts a username that needs SASLprep/case folding (ALICE)', async () => {
       const { client } = await connectSecure({ port: t.c2sPort });
       const r = await saslAuth(client, { port: 0, username: 'ALICE', password: 'wonderland', mechanism: 'SCRAM-SHA-256' });
