@@ -70,7 +70,7 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
   const problems = checkModuleOptions(config, registry);
   if (problems.length) throw new Error(problems.join('\n'));
 
-  const storage = await openStorage({ driver: config.storage.driver, path: config.storage.path });
+  const storage = await openStorage({ driver: config.storage.driver, path: config.storage.path, synchronous: config.storage.synchronous });
   const hosts = new Map<string, VirtualHost>();
   const contexts = new TlsContexts(config.tls.minVersion);
   const modules: LoadedModule[] = [];

@@ -111,6 +111,9 @@ export const configSchema = z.object({
     driver: z.enum(['sqlite', 'memory']).default('sqlite'),
     /** SQLite file; default <dataDir>/starling.db. */
     path: z.string().optional(),
+    /** SQLite durability. normal: accepted writes survive a crash or kill -9 of the server; full: also an OS crash
+     *  or power loss, at the cost of an fsync per write (see SECURITY.md, "Crash durability"). */
+    synchronous: z.enum(['normal', 'full']).default('normal'),
   }).strict().prefault({}),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

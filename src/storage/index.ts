@@ -16,6 +16,8 @@ export interface OpenStorageOptions {
   path?: string;
   /** Used only for the default path; default 'data'. */
   dataDir?: string;
+  /** SQLite durability: 'normal' survives a crash of the process; 'full' also an OS crash or power loss. */
+  synchronous?: 'normal' | 'full';
 }
 
 /**
@@ -28,7 +30,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<StorageDriv
     case 'memory':
       return new MemoryStorage();
     case 'sqlite':
-      return openSqliteStorage(opts.path ?? join(opts.dataDir ?? 'data', 'starling.db'));
+      return openSqliteStorage(opts.path ?? join(opts.dataDir ?? 'data', 'starling.db'), opts.synchronous);
     default:
       throw new Error(`unknown storage driver "${String((opts as { driver: unknown }).driver)}"`);
   }
