@@ -53,7 +53,7 @@ describe('config loading', () => {
     ]);
     expect(c.dataDir).to.equal(path.join(dir, 'data'));
     expect(c.certsDir).to.equal(path.join(dir, 'certs'));
-    expect(c.storage).to.deep.equal({ driver: 'sqlite', path: path.join(dir, 'data', 'starling.db') });
+    expect(c.storage).to.deep.equal({ driver: 'sqlite', path: path.join(dir, 'data', 'starling.db'), synchronous: 'normal' });
     expect(c.tls).to.deep.equal({ minVersion: 'TLSv1.2', generateMissing: true });
     expect(c.log).to.deep.equal({ level: 'info', format: 'pretty' });
     expect(c.limits.stanzaBytes).to.equal(262_144);
