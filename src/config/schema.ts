@@ -70,6 +70,8 @@ export const limitsSchema = z.object({
   pendingElements: z.number().int().positive().default(64),
   maxConnectionsPerIp: z.number().int().positive().default(100),
   maxUnauthenticated: z.number().int().positive().default(2000),
+  /** Bound resources per account; one more is refused with resource-constraint (RFC 6120 §7.6.2.1). */
+  maxSessionsPerAccount: z.number().int().positive().default(10),
 }).strict();
 
 export const authSchema = z.object({

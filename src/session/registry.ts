@@ -6,7 +6,7 @@ export type ConflictPolicy = 'kick-old' | 'kick-new';
 
 export type BindOutcome =
   | { ok: true; replaced: ClientSession | null }
-  | { ok: false };
+  | { ok: false; reason: 'conflict' | 'too-many-sessions' };
 
 export class SessionRegistry {
   #byUser = new Map<string, Map<string, ClientSession>>();
@@ -31,13 +31,15 @@ export class SessionRegistry {
 
   /**
    * Claims a resource. With kick-old, an existing session with that resource is removed from the
-   * index and returned so the caller can close it with a <conflict/> stream error.
+   * index and returned so the caller can close it with a <conflict/> stream error. A new resource beyond
+   * `maxPerUser` bound sessions of the account is refused (replacing a resource is always allowed).
    */
-  bind(session: ClientSession, username: string, resource: string, policy: ConflictPolicy): BindOutcome {
+  bind(session: ClientSession, username: string, resource: string, policy: ConflictPolicy, maxPerUser = Infinity): BindOutcome {
     let m = this.#byUser.get(username);
     const existing = m?.get(resource);
+    if (!existing && m && m.size >= maxPerUser) return { ok: false, reason: 'too-many-sessions' };
     if (existing && existing !== session) {
-      if (policy === 'kick-new') return { ok: false };
+      if (policy === 'kick-new') return { ok: false, reason: 'conflict' };
       this.remove(existing, username, resource);
       m = this.#byUser.get(username);
     }

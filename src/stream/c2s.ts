@@ -518,9 +518,13 @@ export class C2SSession implements ClientSession {
       }
     }
     const host = this.#deps.hosts.get(this.host)!;
-    const outcome = host.sessions.bind(this, this.username!, resource, this.#deps.config.sessions.conflict);
+    const limit = this.#deps.config.limits.maxSessionsPerAccount;
+    const outcome = host.sessions.bind(this, this.username!, resource, this.#deps.config.sessions.conflict, limit);
     if (!outcome.ok) {
-      this.#transport.writeElement(errorReply(iq, new StanzaError('conflict', 'that resource is in use')));
+      // RFC 6120 §7.6.2.1: resource-constraint when the account has as many sessions as allowed.
+      this.#transport.writeElement(errorReply(iq, outcome.reason === 'conflict'
+        ? new StanzaError('conflict', 'that resource is in use')
+        : new StanzaError('resource-constraint', `this account already has ${limit} sessions`, 'wait')));
       return;
     }
     if (outcome.replaced) {
