@@ -25,6 +25,7 @@ const TARGETS: Target[] = [
   // The issue measures idle memory at 10 000 sessions; at 1 000 the server's one-off heap growth dominates.
   { key: 'idle.10000', text: 'idle RSS/session (10k, plaintext) <= 0.7x best anchor', kind: 'ratio', op: '<=', bound: 0.7 },
   { key: 'roster.login', text: 'roster login no slower than best anchor', kind: 'ratio', op: '<=', bound: 1 },
+  { key: 'muc.rate', text: 'MUC fan-out deliveries/s >= 1.5x best anchor', kind: 'ratio', op: '>=', bound: 1.5 },
 ];
 
 function fmt(v: number): string {
@@ -130,6 +131,7 @@ export function fullReport(run: RunResult, command: string): string {
     `Machine: ${machineInfo()}`,
     `Servers: ${versions}`,
     `Command: ${command}`,
+    `Transport: ${run.transport === 'ws' ? 'XMPP over WebSocket (RFC 7395), plain on loopback' : 'XMPP over TCP'}`,
     '',
     resultTable(run),
     '',

@@ -6,6 +6,7 @@
 //   --preset P            full | quick | smoke
 //   --reps N              repetitions (medians and spread are reported)
 //   --cpu-prof DIR        run Starling under node --cpu-prof, profiles written to DIR
+//   --transport T         tcp (default) or ws: the scenarios' clients use XMPP over WebSocket (RFC 7395)
 //   --keep                keep the work directory (configs, data, server logs)
 //   --out FILE            also write the report (Markdown) to FILE
 import fs from 'node:fs';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    transport: { type: 'string', default: 'tcp' },
     out: { type: 'string' },
   },
 });
@@ -37,6 +39,7 @@ const preset = (values.preset ?? (values.compare ? 'full' : 'quick')) as keyof t
 if (!(preset in PRESETS)) throw new Error(`unknown preset ${preset}`);
 const reps = Number(values.reps ?? (values.compare ? 3 : 1));
 const scenarios = values.scenarios?.split(',') ?? SCENARIOS.map((s) => s.name);
+if (values.transport !== 'tcp' && values.transport !== 'ws') throw new Error(`--transport must be tcp or ws, not ${values.transport}`);
 const starlingNodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values['cpu-prof'])] : [];
 
 const result = await runBench({
@@ -47,6 +50,7 @@ const result = await runBench({
   restart: 'scenario',
   keep: values.keep,
   starlingNodeArgs,
+  transport: values.transport,
   log,
 });
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();

@@ -22,6 +22,8 @@ export interface RunOptions {
   restart: 'scenario' | 'run';
   workDir?: string;
   keep?: boolean;
+  /** tcp (default) or ws: every scenario's clients use XMPP over WebSocket (RFC 7395) instead of TCP. */
+  transport?: 'tcp' | 'ws';
   /** Extra node flags for the Starling process (e.g. --cpu-prof). */
   starlingNodeArgs?: string[];
   log?: (msg: string) => void;
@@ -43,6 +45,7 @@ export interface RunResult {
   startedAt: Date;
   seconds: number;
   workDir: string;
+  transport: 'tcp' | 'ws';
 }
 
 export function availableServers(names: ServerName[], log: (m: string) => void): ServerName[] {
@@ -89,6 +92,8 @@ export async function runBench(o: RunOptions): Promise<RunResult> {
       const t0 = performance.now();
       log(`[${s.name} ${s.version}] creating ${users} accounts...`);
       await s.prepare(users);
+      // Accounts are created over TCP; the transport applies to the scenarios.
+      s.target.transport = o.transport ?? 'tcp';
       log(`[${s.name}] ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
     for (let rep = 1; rep <= o.reps; rep++) {
@@ -141,5 +146,5 @@ export async function runBench(o: RunOptions): Promise<RunResult> {
     for (const s of servers) await s.stop().catch(() => undefined);
     if (!o.keep) fs.rmSync(workDir, { recursive: true, force: true });
   }
-  return { params, reps: o.reps, servers: results, startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, workDir };
+  return { params, reps: o.reps, servers: results, startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, workDir, transport: o.transport ?? 'tcp' };
 }

@@ -1,16 +1,18 @@
 // The load generator's own XMPP client: raw sockets, optional STARTTLS, SCRAM, resource binding, presence, and
 // in-band registration (to create accounts on the anchors). Deliberately small: no XML tree, no validation, so the
 // client's own cost per stanza stays far below the server's.
-import net from 'node:net';
-import tls from 'node:tls';
 import { ScramSession, type ScramMechanism } from './scram.js';
-import { XmlScanner, attr, childText } from './xmlscan.js';
+import { TcpWire, WsWire, type TransportKind, type Wire, type WireEvents } from './wire.js';
+import { attr, childText } from './xmlscan.js';
 
 export interface ServerTarget {
   /** XMPP domain */
   domain: string;
   address: string;
   port: number;
+  /** tcp (default): the c2s port; ws: XMPP over WebSocket (RFC 7395) at wsUrl. */
+  transport?: TransportKind;
+  wsUrl?: string;
 }
 
 export interface LoginOptions {
@@ -26,47 +28,34 @@ export interface LoginOptions {
 
 export class XmppError extends Error {}
 
-const NS_STREAM = "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'";
-
 export class BenchClient {
-  socket: net.Socket;
+  #wire!: Wire;
   jid = '';
   #onStanza: ((raw: string) => void) | null = null;
   closed = false;
-  #scanner: XmlScanner;
   #queue: string[] = [];
   #waiter: { resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
-  #out = '';
+  #out: string[] = [];
   #flushScheduled = false;
   #closeListeners: (() => void)[] = [];
 
-  private constructor(socket: net.Socket, readonly target: ServerTarget) {
-    this.socket = socket;
-    this.#scanner = new XmlScanner({
-      streamStart: () => undefined,
-      element: (raw) => this.#onElement(raw),
-      streamEnd: () => this.#fail(new XmppError('server closed the stream')),
-    });
-    this.#attach(socket);
-  }
+  private constructor(readonly target: ServerTarget) {}
 
-  static connect(target: ServerTarget, timeoutMs = 10_000): Promise<BenchClient> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: target.address, port: target.port });
-      const t = setTimeout(() => {
-        socket.destroy();
-        reject(new XmppError('connect timeout'));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(t);
-        socket.setNoDelay(true);
-        resolve(new BenchClient(socket, target));
-      });
-      socket.once('error', (e) => {
-        clearTimeout(t);
-        reject(e);
-      });
-    });
+  static async connect(target: ServerTarget, timeoutMs = 10_000): Promise<BenchClient> {
+    const c = new BenchClient(target);
+    const ev: WireEvents = {
+      element: (raw) => c.#onElement(raw),
+      streamEnd: () => c.#fail(new XmppError('server closed the stream')),
+      error: (e) => c.#fail(e),
+      close: () => c.#fail(new XmppError('connection closed')),
+    };
+    if (target.transport === 'ws') {
+      if (!target.wsUrl) throw new XmppError('the WebSocket transport needs target.wsUrl');
+      c.#wire = await WsWire.connect(target.wsUrl, ev, timeoutMs);
+    } else {
+      c.#wire = await TcpWire.connect(target.address, target.port, ev, timeoutMs);
+    }
+    return c;
   }
 
   /** Connects, authenticates and binds (and sends presence if asked). */
@@ -94,13 +83,6 @@ export class BenchClient {
     } finally {
       c.close();
     }
-  }
-
-  #attach(socket: net.Socket): void {
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => this.#scanner.write(d));
-    socket.on('error', (e) => this.#fail(e));
-    socket.on('close', () => this.#fail(new XmppError('connection closed')));
   }
 
   /** Called for each top-level element once the client is online; elements queued before go to it first. */
@@ -174,27 +156,27 @@ export class BenchClient {
     }
   }
 
-  /** Writes now. */
+  /** Writes one element now. */
   send(s: string): void {
-    if (!this.closed) this.socket.write(s);
+    if (!this.closed) this.#wire.write([s]);
   }
 
-  /** Writes at the end of this tick, with whatever else was queued for this socket (one syscall). */
+  /** Writes at the end of this tick, with whatever else was queued for this client (one syscall). */
   queue(s: string): void {
-    this.#out += s;
+    this.#out.push(s);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(() => {
         this.#flushScheduled = false;
         const out = this.#out;
-        this.#out = '';
-        this.send(out);
+        this.#out = [];
+        if (!this.closed) this.#wire.write(out);
       });
     }
   }
 
   #header(): void {
-    this.send(`<?xml version='1.0'?><stream:stream ${NS_STREAM} to='${this.target.domain}' version='1.0'>`);
+    this.#wire.open(this.target.domain);
   }
 
   async #features(): Promise<string> {
@@ -210,25 +192,11 @@ export class BenchClient {
       if (!features.includes('urn:ietf:params:xml:ns:xmpp-tls')) throw new XmppError('server offers no STARTTLS');
       this.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
       await this.expect(/^<proceed/);
-      await this.#upgrade();
+      await this.#wire.startTls(this.target.domain);
       this.#header();
       features = await this.#features();
     }
     return features;
-  }
-
-  #upgrade(): Promise<void> {
-    const raw = this.socket;
-    raw.removeAllListeners('data');
-    raw.removeAllListeners('close');
-    raw.removeAllListeners('error');
-    this.#scanner.reset();
-    return new Promise((resolve, reject) => {
-      const s = tls.connect({ socket: raw, servername: this.target.domain, rejectUnauthorized: false }, () => resolve());
-      s.once('error', reject);
-      this.socket = s;
-      this.#attach(s);
-    });
   }
 
   async #login(o: LoginOptions): Promise<void> {
@@ -244,7 +212,6 @@ export class BenchClient {
     const outcome = await this.next(timeout);
     if (!outcome.startsWith('<success')) throw new XmppError(`SASL failed for ${o.username}: ${outcome.slice(0, 300)}`);
     if (!scram.verify(textOf(outcome))) throw new XmppError('server signature did not verify');
-    this.#scanner.reset();
     this.#header();
     await this.#features();
     const res = o.resource ? `<resource>${o.resource}</resource>` : '';
@@ -259,9 +226,9 @@ export class BenchClient {
   /** Ends the stream politely and closes the socket without waiting for the server's answer. */
   close(): void {
     if (this.closed) return;
-    this.send('</stream:stream>');
-    this.socket.end();
-    this.socket.destroy();
+    this.#wire.closeStream();
+    this.#wire.end();
+    this.#wire.destroy();
     this.closed = true;
   }
 
@@ -270,20 +237,22 @@ export class BenchClient {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => {
-        this.socket.destroy();
+        this.#wire.destroy();
         resolve();
       }, timeoutMs);
       this.onClose(() => {
         clearTimeout(t);
+        // Over WebSocket the server answers <close/> and the client ends the connection (RFC 7395 §3.6).
+        this.#wire.end();
         resolve();
       });
-      this.send('</stream:stream>');
+      this.#wire.closeStream();
     });
   }
 
   destroy(): void {
     this.closed = true;
-    this.socket.destroy();
+    this.#wire.destroy();
   }
 }
 

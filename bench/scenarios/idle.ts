@@ -11,6 +11,7 @@ function idleScenario(tls: boolean): Scenario {
     name: tag,
     description: `RSS per idle authenticated session${tls ? ' over STARTTLS' : ''}`,
     users: (p) => Math.max(...p.idle.sizes),
+    skip: tls ? (ctx) => (ctx.server.target.transport === 'ws' ? 'STARTTLS does not exist on WebSocket' : null) : undefined,
     async run(ctx: ScenarioContext): Promise<Metric[]> {
       const { sizes, concurrency } = ctx.params.idle;
       await settle(ctx.server);

@@ -25,6 +25,7 @@ export const login: Scenario = {
         ctx.log(`login ${v.label}: not offered by ${ctx.server.name}, skipped`);
         continue;
       }
+      if (v.tls && ctx.server.target.transport === 'ws') continue;   // no STARTTLS on WebSocket
       // Unmeasured pass: fills the client's SaltedPassword cache (lib/scram.ts) and warms the server up.
       await loginMany(ctx.server, 1, users, { tls: v.tls, mechanism: v.mechanism }, concurrency, undefined, true);
       await settle(ctx.server);

@@ -110,7 +110,8 @@ async function rosterLogin(ctx: ScenarioContext, owner: number, onlineJids: Set<
         resolve();
       }
     };
-    client.send(`<iq type='get' id='bench-roster'><query xmlns='${NS_ROSTER}'/></iq><presence/>`);
+    client.queue(`<iq type='get' id='bench-roster'><query xmlns='${NS_ROSTER}'/></iq>`);
+    client.queue('<presence/>');
   });
   client.onStanza = null;
   return { ms: performance.now() - t0, client };

@@ -17,6 +17,7 @@ export class EjabberdServer implements ServerUnderTest {
   // auth_password_format: scram stores one hash, SHA-1 by default.
   readonly mechanisms = ['SCRAM-SHA-1'];
   readonly hasRoster = true;
+  readonly hasMuc = true;
   target: ServerTarget = { domain: BENCH_DOMAIN, address: '127.0.0.1', port: 0 };
   #dir: string;
   #pem: string;
@@ -33,11 +34,13 @@ export class EjabberdServer implements ServerUnderTest {
 
   async prepare(users: number): Promise<void> {
     this.target.port = await freePort();
+    const httpPort = await freePort();
+    this.target.wsUrl = `ws://127.0.0.1:${httpPort}/xmpp-websocket`;
     this.#distPort = await freePort();
     ensureDir(path.join(this.#dir, 'spool'));
     ensureDir(path.join(this.#dir, 'logs'));
     fs.writeFileSync(path.join(this.#dir, 'ejabberd.yml'), fillTemplate('ejabberd.yml', {
-      DOMAIN: BENCH_DOMAIN, PORT: this.target.port, PEM: this.#pem,
+      DOMAIN: BENCH_DOMAIN, PORT: this.target.port, HTTP_PORT: httpPort, PEM: this.#pem,
     }));
     if (users > this.#prepared) {
       await this.start();

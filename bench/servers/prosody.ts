@@ -13,6 +13,7 @@ export class ProsodyServer implements ServerUnderTest {
   // Prosody 0.12 stores SCRAM-SHA-1 keys only (mod_auth_internal_hashed).
   readonly mechanisms = ['SCRAM-SHA-1'];
   readonly hasRoster = true;
+  readonly hasMuc = true;
   target: ServerTarget = { domain: BENCH_DOMAIN, address: '127.0.0.1', port: 0 };
   #dir: string;
   #cert: { certPath: string; keyPath: string };
@@ -27,9 +28,11 @@ export class ProsodyServer implements ServerUnderTest {
 
   async prepare(users: number): Promise<void> {
     this.target.port = await freePort();
+    const httpPort = await freePort();
+    this.target.wsUrl = `ws://127.0.0.1:${httpPort}/xmpp-websocket`;
     ensureDir(path.join(this.#dir, 'data'));
     fs.writeFileSync(path.join(this.#dir, 'prosody.cfg.lua'), fillTemplate('prosody.cfg.lua', {
-      DIR: this.#dir, CERTDIR: path.dirname(this.#cert.certPath), PORT: this.target.port, CERT: this.#cert.certPath, KEY: this.#cert.keyPath, DOMAIN: BENCH_DOMAIN,
+      DIR: this.#dir, CERTDIR: path.dirname(this.#cert.certPath), PORT: this.target.port, HTTP_PORT: httpPort, CERT: this.#cert.certPath, KEY: this.#cert.keyPath, DOMAIN: BENCH_DOMAIN,
     }));
     if (users > this.#prepared) {
       await this.start();

@@ -22,6 +22,7 @@ export class StarlingServer implements ServerUnderTest {
   readonly version = VERSION;
   readonly mechanisms = ['SCRAM-SHA-1', 'SCRAM-SHA-256'];
   readonly hasRoster = builtinModules.has('roster');
+  readonly hasMuc = builtinModules.has('muc');
   target: ServerTarget = { domain: BENCH_DOMAIN, address: '127.0.0.1', port: 0 };
   #dir: string;
   #cert: { cert: string; key: string };
@@ -30,6 +31,8 @@ export class StarlingServer implements ServerUnderTest {
   nodeArgs: string[] = [];
   /** Run the sources through tsx (bin/starling.js) instead of a transpiled copy. */
   fromSource = false;
+  /** Modules loaded besides the anchors' feature set (the soak run adds e.g. muc), when built in. */
+  extraModules: string[] = [];
   #launcher = '';
 
   constructor(workDir: string, cert: { certPath: string; keyPath: string; pair: CertificatePair }) {
@@ -43,13 +46,20 @@ export class StarlingServer implements ServerUnderTest {
 
   async prepare(users: number): Promise<void> {
     this.target.port = await freePort();
+    const httpPort = await freePort();
+    this.target.wsUrl = `ws://127.0.0.1:${httpPort}/xmpp-websocket`;
     const dbPath = path.join(this.#dir, 'starling.db');
     // The feature set the anchors run with: roster, presence, message delivery rules, offline storage, disco, ping.
     const modules: Record<string, object> = {};
-    for (const m of ['disco', 'ping', 'roster', 'presence', 'message', 'offline']) if (builtinModules.has(m)) modules[m] = {};
+    for (const m of ['disco', 'ping', 'roster', 'presence', 'message', 'offline', 'muc', 'websocket', ...this.extraModules]) if (builtinModules.has(m)) modules[m] = {};
+    // No per-occupant rate limit in the muc scenario (the anchors run without one either).
+    if (modules.muc) modules.muc = { limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000 } };
     const config = {
       hosts: { [BENCH_DOMAIN]: { tls: this.#cert } },
-      listen: [{ service: 'c2s', address: '127.0.0.1', port: this.target.port, tls: 'starttls' }],
+      listen: [
+        { service: 'c2s', address: '127.0.0.1', port: this.target.port, tls: 'starttls' },
+        { service: 'http', address: '127.0.0.1', port: httpPort, tls: 'none', maxConnections: 1_000_000 },
+      ],
       dataDir: this.#dir,
       certsDir: path.join(this.#dir, 'certs'),
       storage: { driver: 'sqlite', path: dbPath },

@@ -20,6 +20,8 @@ export interface ServerUnderTest {
   readonly mechanisms: readonly string[];
   /** The roster scenario can run (a roster module is loaded). */
   readonly hasRoster: boolean;
+  /** The muc scenario can run (a MUC service at conference.<domain>). */
+  readonly hasMuc: boolean;
   /** Writes the configuration and creates accounts user1..userN (password BENCH_PASSWORD). */
   prepare(users: number): Promise<void>;
   start(): Promise<void>;

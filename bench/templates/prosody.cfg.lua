@@ -1,5 +1,5 @@
 -- Prosody configuration for the Starling benchmark (bench/servers/prosody.ts fills in the {{...}} values).
--- Loopback only, no s2s/http listeners, registration open for bulk account creation, no rate limits
+-- Loopback only, no s2s listener, HTTP only for WebSocket, registration open for bulk account creation, no rate limits
 -- (mod_limits is not loaded), logging at warn so log I/O is not what is measured. mod_presence, mod_message and
 -- mod_offline are loaded by Prosody itself.
 run_as_root = true
@@ -14,10 +14,13 @@ c2s_interfaces = { "127.0.0.1" }
 c2s_direct_tls_ports = {}
 legacy_ssl_ports = {}
 s2s_ports = {}
-http_ports = {}
+http_ports = { {{HTTP_PORT}} }
+http_interfaces = { "127.0.0.1" }
 https_ports = {}
 component_ports = {}
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "register" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "register", "websocket" }
+-- XMPP over WebSocket for --transport ws, plain on loopback like the c2s port.
+consider_websocket_secure = true
 modules_disabled = { "s2s", "s2s_auth_certs" }
 authentication = "internal_hashed"
 default_iteration_count = 4096
@@ -31,3 +34,8 @@ ssl = { certificate = "{{CERT}}", key = "{{KEY}}" }
 
 VirtualHost "{{DOMAIN}}"
   ssl = { certificate = "{{CERT}}", key = "{{KEY}}" }
+
+-- The muc scenario's room service (no room limits; history off for joins, the scenario asks for none anyway).
+Component "conference.{{DOMAIN}}" "muc"
+  max_history_messages = 20
+  muc_room_default_public = true

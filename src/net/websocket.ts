@@ -37,6 +37,7 @@ export class WebSocketTransport implements Transport {
   #ws: WebSocket;
   #handlers: TransportHandlers | null = null;
   #closed = false;
+  #corked = false;
 
   constructor(ws: WebSocket, info: WebSocketTransportInfo) {
     this.#ws = ws;
@@ -84,7 +85,21 @@ export class WebSocketTransport implements Transport {
   }
 
   #send(s: string): void {
-    if (!this.#closed && this.#ws.readyState === this.#ws.OPEN) this.#ws.send(s);
+    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    // Batch the tick's frames into one write, as the TCP transport does: cork the socket on the first frame and
+    // uncork after the current tick (ws corks and uncorks around each frame itself; those nest inside ours).
+    if (!this.#corked) {
+      const socket = (this.#ws as unknown as { _socket?: Duplex })._socket;
+      if (socket) {
+        this.#corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          this.#corked = false;
+          socket.uncork();
+        });
+      }
+    }
+    this.#ws.send(s);
   }
 
   pause(): void {

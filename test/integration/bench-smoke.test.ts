@@ -51,11 +51,38 @@ describe('benchmark smoke (npm run bench, tiny sizes, Starling only)', function 
     expect(value('idle-tls.20')).to.be.a('number');
   });
 
+  it('muc: fan-out deliveries and CPU per delivery (or a skip note when no MUC module is built in)', () => {
+    const res = result.servers[0]!;
+    if (!res.values.has('muc.rate')) {
+      expect(res.notes.some((n) => n.startsWith('muc:'))).to.equal(true);
+      return;
+    }
+    expect(value('muc.rate')).to.be.greaterThan(0);
+    expect(value('muc.cpu')).to.be.greaterThan(0);
+  });
+
   it('roster: skipped with a note when no roster module is built in, and the report renders', () => {
     const notes = result.servers[0]!.notes;
     if (!result.servers[0]!.values.has('roster.login')) expect(notes.some((n) => n.startsWith('roster:'))).to.equal(true);
     expect(notes.filter((n) => n.includes('failed'))).to.deep.equal([]);
     const report = fullReport(result, 'test');
     expect(report).to.match(/\| saturated 1:1 msgs\/s/);
+  });
+});
+
+describe('benchmark smoke over WebSocket (--transport ws)', function () {
+  this.timeout(60_000);
+
+  it('logs in and chats over RFC 7395 framing, and skips what needs STARTTLS', async () => {
+    const lines: string[] = [];
+    const result = await runBench({ servers: ['starling'], scenarios: ['login', 'chat', 'idle-tls'], preset: 'smoke', reps: 1, restart: 'run', transport: 'ws', log: (m) => lines.push(m) });
+    const res = result.servers[0]!;
+    const log = `log:\n${lines.join('\n')}`;
+    expect(res.notes.filter((n) => n.includes('failed')), log).to.deep.equal([]);
+    expect(res.values.get('login.sha1.rate')?.[0], log).to.be.greaterThan(0);
+    expect(res.values.has('login.sha1-tls.rate'), 'no STARTTLS variant over WebSocket').to.equal(false);
+    expect(res.values.get('chat.rate')?.[0], log).to.be.greaterThan(100);
+    expect(res.notes.some((n) => n.startsWith('idle-tls:'))).to.equal(true);
+    expect(fullReport(result, 'test')).to.match(/Transport: XMPP over WebSocket/);
   });
 });

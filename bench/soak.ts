@@ -1,0 +1,189 @@
+// npm run soak [-- options]: a bounded soak run (issue 12). A few hundred clients log in and out, chat with each
+// other and (when the muc module exists) join rooms, for a fixed time, against Starling as its own process. Every
+// interval it records the server's RSS and CPU and the round-trip time of pings sent by a probe client every 250 ms
+// (a busy or blocked event loop shows up there as lag). At the end it checks that memory stopped growing after the
+// warm-up and that the lag stayed low, prints a report and exits 1 if a check failed.
+//   --minutes N      duration (default 10)
+//   --clients N      concurrent client loops (default 300)
+//   --interval S     sampling interval in seconds (default 10)
+//   --out FILE       also write the report (Markdown) to FILE
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateSelfSigned, writeCertificate } from '../src/net/certs.js';
+import { builtinModules } from '../modules/index.js';
+import { BenchClient } from './lib/client.js';
+import { cpuSeconds, rssBytes } from './lib/proc.js';
+import { percentile } from './lib/stats.js';
+import { StarlingServer } from './servers/starling.js';
+import { BENCH_DOMAIN, BENCH_PASSWORD, userName } from './servers/types.js';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '300' },
+    interval: { type: 'string', default: '10' },
+    out: { type: 'string' },
+  },
+});
+const minutes = Number(values.minutes);
+const clients = Number(values.clients);
+const intervalS = Number(values.interval);
+for (const [k, v] of [['minutes', minutes], ['clients', clients], ['interval', intervalS]] as const) {
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} must be a positive number`);
+}
+
+// Checks: RSS may grow at most this much from the end of the warm-up to the end, and ping p99 must stay under this.
+const WARMUP_FRACTION = 0.2;
+const MAX_GROWTH = { fraction: 0.25, bytes: 40 * 1024 * 1024 };
+const MAX_PING_P99_MS = 50;
+const ROOMS = 20;
+const MUC = builtinModules.has('muc');
+const MUC_DOMAIN = `conference.${BENCH_DOMAIN}`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pick = (n: number) => Math.floor(Math.random() * n);
+const attr = (raw: string, name: string) => raw.match(new RegExp(`\\s${name}=["']([^"']*)["']`))?.[1];
+
+const counters = { logins: 0, sent: 0, received: 0, joins: 0, errors: 0 };
+/** Distinct client error messages and how often each happened, for the report. */
+const errorKinds = new Map<string, number>();
+let stopping = false;
+
+/** One simulated user: log in, chat with random users, maybe visit a room, log out, pause, again. */
+async function userLoop(server: StarlingServer, i: number): Promise<void> {
+  while (!stopping) {
+    let c: BenchClient | null = null;
+    try {
+      c = await BenchClient.login(server.target, { username: userName(i), password: BENCH_PASSWORD, resource: 'soak', presence: true });
+      counters.logins++;
+      c.onStanza = (raw) => {
+        if (raw.startsWith('<message') && !raw.includes("type='error'") && !raw.includes('type="error"')) counters.received++;
+      };
+      for (let k = 0, n = 3 + pick(8); k < n && !stopping; k++) {
+        c.send(`<message to='${userName(1 + pick(clients))}@${BENCH_DOMAIN}' type='chat'><body>soak ${i}/${k} ${'x'.repeat(pick(200))}</body></message>`);
+        counters.sent++;
+        await sleep(100 + pick(400));
+      }
+      if (MUC && !stopping && Math.random() < 0.5) await visitRoom(c, i);
+      await c.closeGracefully(3000);
+    } catch (err) {
+      counters.errors++;
+      const kind = (err instanceof Error ? err.message : String(err)).replace(/\d+/g, 'N').slice(0, 120);
+      errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+      c?.destroy();
+    }
+    await sleep(pick(1000));
+  }
+}
+
+/** Joins a room (configuring it as an instant room when it is new), says something, leaves. */
+async function visitRoom(c: BenchClient, i: number): Promise<void> {
+  const room = `soak${pick(ROOMS)}@${MUC_DOMAIN}`;
+  const seen: string[] = [];
+  const prev = c.onStanza;
+  c.onStanza = (raw) => {
+    seen.push(raw);
+    prev?.(raw);
+  };
+  c.send(`<presence to='${room}/u${i}'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='5'/></x></presence>`);
+  const deadline = Date.now() + 5000;
+  let self: string | undefined;
+  while (!self && Date.now() < deadline) {
+    self = seen.find((raw) => raw.startsWith('<presence') && attr(raw, 'from') === `${room}/u${i}`);
+    if (!self) await sleep(20);
+  }
+  if (!self || attr(self, 'type') === 'error') throw new Error(`join of ${room} failed`);
+  counters.joins++;
+  if (/code=["']201["']/.test(self)) {
+    c.send(`<iq type='set' to='${room}' id='cfg${i}'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`);
+  }
+  c.send(`<message to='${room}' type='groupchat'><body>hello from u${i}</body></message>`);
+  counters.sent++;
+  await sleep(200 + pick(800));
+  c.send(`<presence to='${room}/u${i}' type='unavailable'/>`);
+  c.onStanza = prev;
+}
+
+/** Pings the server every 250 ms; RTTs land in `pings` until the run stops. */
+async function probeLoop(server: StarlingServer, user: number, pings: number[]): Promise<void> {
+  const c = await BenchClient.login(server.target, { username: userName(user), password: BENCH_PASSWORD, resource: 'probe' });
+  let n = 0;
+  while (!stopping) {
+    const t0 = performance.now();
+    c.send(`<iq type='get' id='p${++n}' to='${BENCH_DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    await c.expect(new RegExp(`<iq[^>]*id=["']p${n}["']`), 10_000);
+    pings.push(performance.now() - t0);
+    await sleep(250);
+  }
+  await c.closeGracefully(3000);
+}
+
+interface Sample { t: number; rssMb: number; cpuPct: number; pingP50: number; pingP99: number; logins: number; sent: number; received: number; joins: number; errors: number }
+
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'starling-soak-'));
+const certPaths = writeCertificate(path.join(workDir, 'certs'), 'localhost', generateSelfSigned('localhost'));
+const server = new StarlingServer(workDir, { ...certPaths, pair: { cert: fs.readFileSync(certPaths.certPath, 'utf8'), key: fs.readFileSync(certPaths.keyPath, 'utf8') } });
+server.extraModules = ['muc'];
+console.log(`soak: ${clients} clients for ${minutes} min${MUC ? ', with rooms' : ' (no muc module: chat only)'}; creating accounts...`);
+await server.prepare(clients + 1);
+await server.start();
+const startedAt = new Date();
+const samples: Sample[] = [];
+try {
+  const pings: number[] = [];
+  const loops = [probeLoop(server, clients + 1, pings), ...Array.from({ length: clients }, (_, k) => userLoop(server, k + 1))];
+  const end = Date.now() + minutes * 60_000;
+  let lastCpu = cpuSeconds(server.pids());
+  let lastT = performance.now();
+  while (Date.now() < end) {
+    await sleep(Math.min(intervalS * 1000, end - Date.now()));
+    const now = performance.now();
+    const cpu = cpuSeconds(server.pids());
+    const window = pings.splice(0).sort((a, b) => a - b);
+    const s: Sample = {
+      t: (Date.now() - startedAt.getTime()) / 1000,
+      rssMb: rssBytes(server.pids()) / 1024 / 1024,
+      cpuPct: (100 * (cpu - lastCpu)) / ((now - lastT) / 1000),
+      pingP50: percentile(window, 50),
+      pingP99: percentile(window, 99),
+      ...counters,
+    };
+    lastCpu = cpu;
+    lastT = now;
+    samples.push(s);
+    console.log(`t=${s.t.toFixed(0)}s rss=${s.rssMb.toFixed(1)} MB cpu=${s.cpuPct.toFixed(0)}% ping p50/p99=${s.pingP50.toFixed(2)}/${s.pingP99.toFixed(2)} ms logins=${s.logins} sent=${s.sent} received=${s.received} joins=${s.joins} errors=${s.errors}`);
+  }
+  stopping = true;
+  await Promise.all(loops);
+} finally {
+  stopping = true;
+  await server.stop();
+  fs.rmSync(workDir, { recursive: true, force: true });
+}
+
+// ---- verdict ----
+const warm = samples[Math.min(samples.length - 1, Math.floor(samples.length * WARMUP_FRACTION))]!;
+const last = samples.at(-1)!;
+const growth = (last.rssMb - warm.rssMb) * 1024 * 1024;
+const allowed = Math.max(warm.rssMb * 1024 * 1024 * MAX_GROWTH.fraction, MAX_GROWTH.bytes);
+const worstP99 = Math.max(...samples.map((s) => s.pingP99).filter(Number.isFinite));
+const checks = [
+  { ok: growth <= allowed, text: `RSS after warm-up ${warm.rssMb.toFixed(1)} MB (t=${warm.t.toFixed(0)} s) -> ${last.rssMb.toFixed(1)} MB at the end: ${(growth / 1048576).toFixed(1)} MB growth (allowed ${(allowed / 1048576).toFixed(1)} MB)` },
+  { ok: worstP99 <= MAX_PING_P99_MS, text: `worst ping p99 over a ${intervalS} s window: ${worstP99.toFixed(2)} ms (limit ${MAX_PING_P99_MS} ms)` },
+  { ok: last.logins > 0 && last.received > 0, text: `${last.logins} logins, ${last.sent} messages sent, ${last.received} received, ${last.joins} room joins, ${last.errors} client errors` },
+];
+const report = [
+  `Soak run: ${startedAt.toISOString()}, ${minutes} min, ${clients} clients${MUC ? ', rooms on' : ''}; ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`,
+  '',
+  '| t (s) | RSS (MB) | CPU (%) | ping p50 (ms) | ping p99 (ms) | logins | msgs sent | msgs received | room joins | client errors |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...samples.map((s) => `| ${s.t.toFixed(0)} | ${s.rssMb.toFixed(1)} | ${s.cpuPct.toFixed(0)} | ${s.pingP50.toFixed(2)} | ${s.pingP99.toFixed(2)} | ${s.logins} | ${s.sent} | ${s.received} | ${s.joins} | ${s.errors} |`),
+  '',
+  ...checks.map((c) => `- ${c.ok ? 'OK  ' : 'FAIL'} ${c.text}`),
+  ...[...errorKinds].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([kind, n]) => `  - client error ×${n}: ${kind}`),
+].join('\n');
+console.log(`\n${report}`);
+if (values.out) fs.writeFileSync(values.out, `${report}\n`);
+process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
