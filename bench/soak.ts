@@ -1,7 +1,7 @@
 // npm run soak [-- options]: a bounded soak run (issue 12). A few hundred clients log in and out, chat with each
 // other and (when the muc module exists) join rooms, for a fixed time, against Starling as its own process. Every
-// interval it records the server's RSS and CPU and the round-trip time of pings sent by a probe client every 250 ms
-// (a busy or blocked event loop shows up there as lag). At the end it checks that memory stopped growing after the
+// interval it records the server's RSS and CPU, its event-loop delay (measured inside the server process) and the
+// round-trip time of pings sent by a probe client every 250 ms. At the end it checks that memory stopped growing after the
 // warm-up and that the lag stayed low, prints a report and exits 1 if a check failed.
 //   --minutes N      duration (default 10)
 //   --clients N      concurrent client loops (default 300)
@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { generateSelfSigned, writeCertificate } from '../src/net/certs.js';
 import { builtinModules } from '../modules/index.js';
@@ -37,7 +38,7 @@ for (const [k, v] of [['minutes', minutes], ['clients', clients], ['interval', i
 // Checks: RSS may grow at most this much from the end of the warm-up to the end, and ping p99 must stay under this.
 const WARMUP_FRACTION = 0.2;
 const MAX_GROWTH = { fraction: 0.25, bytes: 40 * 1024 * 1024 };
-const MAX_PING_P99_MS = 50;
+const MAX_SERVER_LAG_P99_MS = 50;
 const ROOMS = 20;
 const MUC = builtinModules.has('muc');
 const MUC_DOMAIN = `conference.${BENCH_DOMAIN}`;
@@ -94,7 +95,10 @@ async function visitRoom(c: BenchClient, i: number): Promise<void> {
     self = seen.find((raw) => raw.startsWith('<presence') && attr(raw, 'from') === `${room}/u${i}`);
     if (!self) await sleep(20);
   }
-  if (!self || attr(self, 'type') === 'error') throw new Error(`join of ${room} failed`);
+  if (!self) throw new Error('no answer to a room join within 5 s');
+  // A room that someone else has just created stays locked until its creator configures it (XEP-0045 §10.1.1):
+  // item-not-found for the others in that moment is the protocol, not a fault; it is reported by condition.
+  if (attr(self, 'type') === 'error') throw new Error(`room join refused: ${self.match(/<([a-z-]+) xmlns=["']urn:ietf:params:xml:ns:xmpp-stanzas/)?.[1] ?? 'unknown'}`);
   counters.joins++;
   if (/code=["']201["']/.test(self)) {
     c.send(`<iq type='set' to='${room}' id='cfg${i}'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`);
@@ -120,21 +124,39 @@ async function probeLoop(server: StarlingServer, user: number, pings: number[]):
   await c.closeGracefully(3000);
 }
 
-interface Sample { t: number; rssMb: number; cpuPct: number; pingP50: number; pingP99: number; logins: number; sent: number; received: number; joins: number; errors: number }
+interface Sample { t: number; rssMb: number; cpuPct: number; serverLagP99: number; serverLagMax: number; pingP50: number; pingP99: number; clientLagP99: number; load1: number; logins: number; sent: number; received: number; joins: number; errors: number }
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'starling-soak-'));
 const certPaths = writeCertificate(path.join(workDir, 'certs'), 'localhost', generateSelfSigned('localhost'));
 const server = new StarlingServer(workDir, { ...certPaths, pair: { cert: fs.readFileSync(certPaths.certPath, 'utf8'), key: fs.readFileSync(certPaths.keyPath, 'utf8') } });
-server.extraModules = ['muc'];
+// Half the rooms exist from the start (persistent team rooms), half are created on demand and vanish when empty.
+server.moduleOptions = { muc: { rooms: Array.from({ length: ROOMS / 2 }, (_, k) => ({ name: `soak${k}`, config: { persistent: true } })) } };
 console.log(`soak: ${clients} clients for ${minutes} min${MUC ? ', with rooms' : ' (no muc module: chat only)'}; creating accounts...`);
 await server.prepare(clients + 1);
+const lagFile = path.join(workDir, 'lag.json');
+process.env.STARLING_LAG_FILE = lagFile;
 await server.start();
+// The server's own event-loop delay, written by its launcher every second: the worst per-second p99 and max per window.
+const serverLag = { p99: 0, max: 0 };
+const lagTimer = setInterval(() => {
+  try {
+    const v = JSON.parse(fs.readFileSync(lagFile, 'utf8')) as { p99: number; max: number };
+    serverLag.p99 = Math.max(serverLag.p99, v.p99);
+    serverLag.max = Math.max(serverLag.max, v.max);
+  } catch {
+    // not written yet
+  }
+}, 1000);
 const startedAt = new Date();
 const samples: Sample[] = [];
 try {
   const pings: number[] = [];
   const loops = [probeLoop(server, clients + 1, pings), ...Array.from({ length: clients }, (_, k) => userLoop(server, k + 1))];
   const end = Date.now() + minutes * 60_000;
+  // The load generator's own event-loop delay and the machine's load: a ping spike that coincides with either is the
+  // machine's, not the server's.
+  const clientLag = monitorEventLoopDelay({ resolution: 10 });
+  clientLag.enable();
   let lastCpu = cpuSeconds(server.pids());
   let lastT = performance.now();
   while (Date.now() < end) {
@@ -148,17 +170,25 @@ try {
       cpuPct: (100 * (cpu - lastCpu)) / ((now - lastT) / 1000),
       pingP50: percentile(window, 50),
       pingP99: percentile(window, 99),
+      serverLagP99: serverLag.p99,
+      serverLagMax: serverLag.max,
+      clientLagP99: clientLag.percentile(99) / 1e6,
+      load1: os.loadavg()[0]!,
       ...counters,
     };
+    clientLag.reset();
+    serverLag.p99 = 0;
+    serverLag.max = 0;
     lastCpu = cpu;
     lastT = now;
     samples.push(s);
-    console.log(`t=${s.t.toFixed(0)}s rss=${s.rssMb.toFixed(1)} MB cpu=${s.cpuPct.toFixed(0)}% ping p50/p99=${s.pingP50.toFixed(2)}/${s.pingP99.toFixed(2)} ms logins=${s.logins} sent=${s.sent} received=${s.received} joins=${s.joins} errors=${s.errors}`);
+    console.log(`t=${s.t.toFixed(0)}s rss=${s.rssMb.toFixed(1)} MB cpu=${s.cpuPct.toFixed(0)}% ping p50/p99=${s.pingP50.toFixed(2)}/${s.pingP99.toFixed(2)} ms server lag p99/max=${s.serverLagP99.toFixed(1)}/${s.serverLagMax.toFixed(1)} ms client lag p99=${s.clientLagP99.toFixed(1)} ms load=${s.load1.toFixed(1)} logins=${s.logins} sent=${s.sent} received=${s.received} joins=${s.joins} errors=${s.errors}`);
   }
   stopping = true;
   await Promise.all(loops);
 } finally {
   stopping = true;
+  clearInterval(lagTimer);
   await server.stop();
   fs.rmSync(workDir, { recursive: true, force: true });
 }
@@ -168,18 +198,19 @@ const warm = samples[Math.min(samples.length - 1, Math.floor(samples.length * WA
 const last = samples.at(-1)!;
 const growth = (last.rssMb - warm.rssMb) * 1024 * 1024;
 const allowed = Math.max(warm.rssMb * 1024 * 1024 * MAX_GROWTH.fraction, MAX_GROWTH.bytes);
-const worstP99 = Math.max(...samples.map((s) => s.pingP99).filter(Number.isFinite));
+const worstLag = Math.max(...samples.map((s) => s.serverLagP99));
+const worstPing = Math.max(...samples.map((s) => s.pingP99).filter(Number.isFinite));
 const checks = [
   { ok: growth <= allowed, text: `RSS after warm-up ${warm.rssMb.toFixed(1)} MB (t=${warm.t.toFixed(0)} s) -> ${last.rssMb.toFixed(1)} MB at the end: ${(growth / 1048576).toFixed(1)} MB growth (allowed ${(allowed / 1048576).toFixed(1)} MB)` },
-  { ok: worstP99 <= MAX_PING_P99_MS, text: `worst ping p99 over a ${intervalS} s window: ${worstP99.toFixed(2)} ms (limit ${MAX_PING_P99_MS} ms)` },
+  { ok: worstLag <= MAX_SERVER_LAG_P99_MS, text: `worst per-second p99 of the server's event-loop delay: ${worstLag.toFixed(1)} ms (limit ${MAX_SERVER_LAG_P99_MS} ms); worst ping p99 over a ${intervalS} s window: ${worstPing.toFixed(2)} ms` },
   { ok: last.logins > 0 && last.received > 0, text: `${last.logins} logins, ${last.sent} messages sent, ${last.received} received, ${last.joins} room joins, ${last.errors} client errors` },
 ];
 const report = [
   `Soak run: ${startedAt.toISOString()}, ${minutes} min, ${clients} clients${MUC ? ', rooms on' : ''}; ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`,
   '',
-  '| t (s) | RSS (MB) | CPU (%) | ping p50 (ms) | ping p99 (ms) | logins | msgs sent | msgs received | room joins | client errors |',
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...samples.map((s) => `| ${s.t.toFixed(0)} | ${s.rssMb.toFixed(1)} | ${s.cpuPct.toFixed(0)} | ${s.pingP50.toFixed(2)} | ${s.pingP99.toFixed(2)} | ${s.logins} | ${s.sent} | ${s.received} | ${s.joins} | ${s.errors} |`),
+  '| t (s) | RSS (MB) | CPU (%) | loop lag p99 / max (ms) | ping p50 (ms) | ping p99 (ms) | load gen. lag p99 (ms) | load avg | logins | msgs sent | msgs received | room joins | client errors |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...samples.map((s) => `| ${s.t.toFixed(0)} | ${s.rssMb.toFixed(1)} | ${s.cpuPct.toFixed(0)} | ${s.serverLagP99.toFixed(1)} / ${s.serverLagMax.toFixed(1)} | ${s.pingP50.toFixed(2)} | ${s.pingP99.toFixed(2)} | ${s.clientLagP99.toFixed(1)} | ${s.load1.toFixed(1)} | ${s.logins} | ${s.sent} | ${s.received} | ${s.joins} | ${s.errors} |`),
   '',
   ...checks.map((c) => `- ${c.ok ? 'OK  ' : 'FAIL'} ${c.text}`),
   ...[...errorKinds].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([kind, n]) => `  - client error ×${n}: ${kind}`),

@@ -31,8 +31,8 @@ export class StarlingServer implements ServerUnderTest {
   nodeArgs: string[] = [];
   /** Run the sources through tsx (bin/starling.js) instead of a transpiled copy. */
   fromSource = false;
-  /** Modules loaded besides the anchors' feature set (the soak run adds e.g. muc), when built in. */
-  extraModules: string[] = [];
+  /** Module options replacing the bench defaults, or modules loaded besides them (the soak run's rooms), when built in. */
+  moduleOptions: Record<string, object> = {};
   #launcher = '';
 
   constructor(workDir: string, cert: { certPath: string; keyPath: string; pair: CertificatePair }) {
@@ -51,9 +51,10 @@ export class StarlingServer implements ServerUnderTest {
     const dbPath = path.join(this.#dir, 'starling.db');
     // The feature set the anchors run with: roster, presence, message delivery rules, offline storage, disco, ping.
     const modules: Record<string, object> = {};
-    for (const m of ['disco', 'ping', 'roster', 'presence', 'message', 'offline', 'muc', 'websocket', ...this.extraModules]) if (builtinModules.has(m)) modules[m] = {};
+    for (const m of ['disco', 'ping', 'roster', 'presence', 'message', 'offline', 'muc', 'websocket']) if (builtinModules.has(m)) modules[m] = {};
     // No per-occupant rate limit in the muc scenario (the anchors run without one either).
     if (modules.muc) modules.muc = { limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000 } };
+    for (const [m, opts] of Object.entries(this.moduleOptions)) if (builtinModules.has(m)) modules[m] = opts;
     const config = {
       hosts: { [BENCH_DOMAIN]: { tls: this.#cert } },
       listen: [
@@ -110,7 +111,21 @@ export class StarlingServer implements ServerUnderTest {
     fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ type: 'module' }));
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'));
     const launcher = path.join(out, 'launch.js');
-    fs.writeFileSync(launcher, "import { main } from './src/cli/main.js';\nprocess.exitCode = await main(process.argv);\n");
+    // With STARLING_LAG_FILE set (the soak run), the server process also writes its own event-loop delay (p99 and max
+    // since the last write, ms) to that file every second.
+    fs.writeFileSync(launcher, [
+      "import { writeFileSync } from 'node:fs';",
+      "import { monitorEventLoopDelay } from 'node:perf_hooks';",
+      "import { main } from './src/cli/main.js';",
+      'const lagFile = process.env.STARLING_LAG_FILE;',
+      'if (lagFile) {',
+      '  const h = monitorEventLoopDelay({ resolution: 10 });',
+      '  h.enable();',
+      '  setInterval(() => { writeFileSync(lagFile, JSON.stringify({ p99: h.percentile(99) / 1e6, max: h.max / 1e6 })); h.reset(); }, 1000).unref();',
+      '}',
+      'process.exitCode = await main(process.argv);',
+      '',
+    ].join('\n'));
     return launcher;
   }
 
