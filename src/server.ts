@@ -20,6 +20,11 @@ import { LoginThrottle } from './auth/throttle.js';
 import { builtinModules } from '../modules/index.js';
 import type { ModuleDefinition } from './api/index.js';
 import { VERSION } from './version.js';
+import { createFederation, type Federation, type S2SManager, type SrvResolver } from './s2s/index.js';
+import { AdminRuntime } from './admin/runtime.js';
+import { createServerControl } from './admin/control.js';
+import type { ReloadReport, ServerControl } from './admin/types.js';
+import { loadConfigFile } from './config/load.js';
 
 export interface ServerAddress {
   service: string;
@@ -39,7 +44,19 @@ export interface StarlingServer {
   sessionCount(): number;
   /** Starts a client stream on any transport (WebSocket, BOSH), with the same connection limits as the TCP listeners. */
   acceptTransport(transport: Transport): void;
+  /** Federation (s2s connections), or null when it is off. */
+  readonly federation: S2SManager | null;
   stop(reason?: string): Promise<void>;
+  /** Admin commands, run against this server (the admin socket, REST and ad-hoc use it). */
+  readonly admin: AdminRuntime;
+  /** What admin commands see of the server (status, reload, modules...). */
+  readonly control: ServerControl;
+  /** The admin socket's path, or null when admin.socket is false. */
+  readonly adminSocket: string | null;
+  /** Re-reads and applies the configuration (SIGHUP, `starling reload`); rejects and keeps the old one if invalid. */
+  reload(): Promise<ReloadReport>;
+  /** Resolves once the server has stopped, whoever stopped it (a signal, `starling stop`). */
+  whenStopped(): Promise<void>;
 }
 
 /** Module-option problems for `starling check` (already formatted with file lines). */
@@ -61,6 +78,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Extra module definitions beside the built-in ones (tests, embedding); they load only if enabled in config. */
   extraModules?: readonly ModuleDefinition<any>[];
+  /** DNS for federation (SRV/A lookups); tests inject one. Default: the system's or s2s.dnsServers. */
+  resolver?: SrvResolver;
+  /** Where reload gets the new configuration (default: the config file again). */
+  reloadConfig?: () => Promise<LoadedConfig>;
 }
 
 export async function startServer(config: LoadedConfig, opts: StartOptions = {}): Promise<StarlingServer> {
@@ -71,8 +92,11 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
   if (problems.length) throw new Error(problems.join('\n'));
 
   const storage = await openStorage({ driver: config.storage.driver, path: config.storage.path, synchronous: config.storage.synchronous });
+  const admin = new AdminRuntime(storage, log);
   const hosts = new Map<string, VirtualHost>();
   const contexts = new TlsContexts(config.tls.minVersion);
+  const certificates = new Map<string, { cert: string; key: string }>();
+  let federation: Federation | null = null;
   const modules: LoadedModule[] = [];
   const listeners: BoundListener[] = [];
   const sessions = new Set<C2SSession>();
@@ -86,6 +110,8 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
   };
 
   const shutdownPartial = async () => {
+    await admin.close();
+    await federation?.stop();
     for (const l of listeners) await l.close();
     for (const m of modules.reverse()) await m.unload();
     await storage.close();
@@ -96,17 +122,19 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
       if (!hostConfig.enabled) continue;
       const pair = await loadHostCertificate(config, name, log);
       contexts.set(name, pair);
+      certificates.set(name, pair);
       hosts.set(name, new VirtualHost(name, hostConfig, log.child({ host: name })));
     }
     if (hosts.size === 0) throw new Error('no enabled hosts in the configuration');
 
     const router = new Router(hosts, log);
-    const serverInfo = { name: 'Starling', version: VERSION, startedAt, hosts: () => [...hosts.keys()] };
+    const serverInfo = { name: 'Starling', version: VERSION, startedAt, hosts: () => [...hosts.keys()], dataDir: config.dataDir };
+    const moduleEnv = {
+      router, storage, server: serverInfo, log, scramIterations: config.auth.scramIterations,
+      http: httpRoutes, c2s: { accept: (t: Transport) => acceptTransport(t), limits: config.limits }, admin,
+    };
     for (const host of hosts.values()) {
-      modules.push(...await loadHostModules(host, config, registry, {
-        router, storage, server: serverInfo, log, scramIterations: config.auth.scramIterations,
-        http: httpRoutes, c2s: { accept: (t) => acceptTransport(t), limits: config.limits },
-      }));
+      modules.push(...await loadHostModules(host, config, registry, moduleEnv));
     }
 
     const deps: StreamDeps = {
@@ -150,8 +178,11 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
 
     acceptTransport = accept;
 
+    const fed = createFederation({ config, hosts, router, log, secret: await serverSecret(storage), certificates, resolver: opts.resolver });
+    federation = fed;
     for (const l of config.listen) {
-      listeners.push(l.service === 'http' ? await listenHttp(l, contexts, httpRoutes, log) : await listen(l, contexts, accept, log));
+      listeners.push(l.service === 'http' ? await listenHttp(l, contexts, httpRoutes, log)
+        : l.service === 's2s' || l.service === 'component' ? await fed.listen(l) : await listen(l, contexts, accept, log));
     }
 
     // One sweeper for every session's timers instead of a timer per session.
@@ -163,25 +194,56 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
     }, sweepMs);
     sweeper.unref();
 
+    let stopping: Promise<void> | null = null;
+    const addresses = () => listeners.map((b) => ({ service: b.config.service, tls: b.config.tls, address: b.address, port: b.port }));
+    const control = createServerControl({
+      startedAt, version: VERSION, config, storage, log, hosts, modules, registry, moduleEnv, contexts, addresses,
+      connectionCount: () => sessions.size,
+      s2sConnectionCount: () => fed.manager?.connectionCount ?? 0,
+      send: (stanza) => router.send(stanza),
+      sendIq: (stanza, timeoutMs = 30_000) => {
+        stanza.attrs.id ??= router.tracker.nextId();
+        const pending = router.tracker.track(stanza.attrs.id as string, stanza.attrs.to ?? '', timeoutMs);
+        void router.send(stanza);
+        return pending;
+      },
+      stop: (reason) => api.stop(reason),
+      loadConfig: opts.reloadConfig ?? (() => {
+        if (!config.file) throw new Error('the configuration was not read from a file');
+        return loadConfigFile(config.file);
+      }),
+    });
+    admin.attach(control);
+    const adminSocket = await admin.listen(config);
+
     for (const host of hosts.values()) await host.bus.fire('server-started', {});
     log.info({ hosts: [...hosts.keys()], version: VERSION }, 'Starling started');
 
-    let stopping: Promise<void> | null = null;
-    return {
+    let markStopped = () => {};
+    const stopped = new Promise<void>((resolve) => { markStopped = resolve; });
+    const api: StarlingServer = {
+      whenStopped: () => stopped,
+      admin,
+      control,
+      adminSocket,
+      reload: () => control.reload(),
       config,
       storage,
       log,
       hosts,
-      addresses: () => listeners.map((b) => ({ service: b.config.service, tls: b.config.tls, address: b.address, port: b.port })),
+      addresses,
       sessionCount: () => sessions.size,
       acceptTransport: (t) => acceptTransport(t),
+      federation: fed.manager,
       stop(reason = 'system shutdown') {
         stopping ??= (async () => {
           log.info({ reason }, 'stopping');
+          await admin.close();
           for (const host of hosts.values()) await host.bus.fire('server-stopping', { reason });
           if (sweeper) clearInterval(sweeper);
           const closing = Promise.all(listeners.map((b) => b.close()));
           for (const s of sessions) s.close(new StreamError('system-shutdown', reason));
+          await federation?.stop();
           // Give clients the close timeout to answer </stream:stream>, then the sockets are dropped.
           const deadline = Date.now() + config.limits.closeTimeoutSeconds * 1000 + 500;
           while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -190,10 +252,12 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
           for (const m of modules.reverse()) await m.unload();
           await storage.close();
           log.info('stopped');
+          markStopped();
         })();
         return stopping;
       },
     };
+    return api;
   } catch (err) {
     await shutdownPartial().catch(() => undefined);
     throw err;

@@ -12,19 +12,22 @@ import type { StoreTypes } from '../storage/types.js';
 import type { LimitsConfig } from '../config/schema.js';
 import type { Transport } from '../net/transport.js';
 import type { HttpApi } from '../net/http/types.js';
+import type { ModuleCommandsApi } from '../admin/runtime.js';
 
 export type { HookMap, PreAuthIqEvent, StanzaEvent, StreamFeaturesEvent, StreamElementEvent, SessionEvent } from '../core/hookmap.js';
 export type { HookHandler, HookResult } from '../core/hooks.js';
 export { PRIORITY } from '../core/hooks.js';
 export type { IqHandler, IqRequest, IqTarget } from '../core/iq.js';
-export type { ClientSession, C2SState } from '../core/session.js';
+export type { ClientSession, C2SState, OutputFilter, OutputFilterHandle } from '../core/session.js';
+export type { InlineAuth, InlineAuthRefusal, PreAuthElementEvent } from '../core/inline-auth.js';
+export type { SaslMechanism, SaslMechanismFactory, SaslStep, SaslFailureCondition, SaslContext, ChannelBinding, ChannelBindingType } from '../auth/types.js';
 export type { DiscoItem, DiscoScope, Identity } from '../core/disco-registry.js';
 export type { RouteHandler } from '../core/router.js';
 export { StanzaError, StreamError } from '../core/errors.js';
 export type { StanzaErrorCondition, StanzaErrorType, StreamErrorCondition } from '../core/errors.js';
 export type { KeyValueStore, MapStore, ArchiveStore, StoreTypes } from '../storage/types.js';
 export { NS } from '../xml/ns.js';
-export { el, iqResult, errorReply, checkText, isXmlSafe } from '../xml/stanza.js';
+export { el, iqResult, errorReply, checkText, isXmlSafe, isStanza } from '../xml/stanza.js';
 // HTTP routes and the web transports (RFC 7395 WebSocket, XEP-0124/0206 BOSH) for the modules that serve them.
 export type { Transport, TransportHandlers } from '../net/transport.js';
 export type { HttpApi, HttpHandler, HttpMethod, HttpRequest, HttpUpgradeHandler } from '../net/http/types.js';
@@ -35,6 +38,12 @@ export { httpPathSchema, originSchema } from '../net/http/schemas.js';
 export { createWebSocketEndpoint, type WebSocketEndpoint } from '../net/websocket.js';
 export { BoshManager, type BoshOptions } from '../net/bosh.js';
 export type { LimitsConfig } from '../config/schema.js';
+// Admin commands (src/admin): a module defines commands with a zod schema and registers them with ctx.commands.
+export type { ModuleCommandsApi } from '../admin/runtime.js';
+export type { AdminCommand, Caller, CommandEnv, CommandInfo, HttpBinding, Surface } from '../admin/types.js';
+export { CommandError, type CommandErrorCode } from '../admin/errors.js';
+export { allows as scopeAllows } from '../admin/registry.js';
+export { openApiDocument, pathParams, API_PREFIX, ERROR_CODES } from '../admin/openapi.js';
 
 /** What the server tells modules about itself. */
 export interface ServerInfo {
@@ -42,6 +51,8 @@ export interface ServerInfo {
   readonly version: string;
   readonly startedAt: number;
   hosts(): string[];
+  /** The server's data directory (absolute); modules that keep files (HTTP upload) use a subdirectory named after themselves. */
+  readonly dataDir?: string;
 }
 
 export interface ModuleContext<Opts> {
@@ -97,6 +108,8 @@ export interface ModuleContext<Opts> {
   readonly http: HttpApi;
   /** Client streams over other transports than the TCP listeners (WebSocket, BOSH). */
   readonly c2s: C2SApi;
+  /** Admin commands: register this module's (CLI over the admin socket, REST API, ad-hoc), list and run them. */
+  readonly commands: ModuleCommandsApi;
 }
 
 export interface C2SApi {
@@ -119,6 +132,8 @@ export interface AccountsApi {
   setPassword(username: string, password: string): Promise<boolean>;
   /** Deletes the account and everything stored for it, fires user-deleted and closes its sessions. */
   delete(username: string): Promise<boolean>;
+  /** Whether the password is right for an enabled account (constant-time; the same work for unknown users). */
+  checkPassword(username: string, password: string): Promise<boolean>;
 }
 
 export interface XepClaim {

@@ -210,7 +210,8 @@ class ScramServer implements SaslMechanism {
 
     const serverPart = this.opts.serverNonce ? this.opts.serverNonce() : randomBytes(SCRAM_NONCE_BYTES).toString('base64');
     const nonce = clientNonce + serverPart;
-    const serverFirst = `r=${nonce},s=${cred.salt.toString('base64')},i=${cred.iterations}`;
+    let serverFirst = `r=${nonce},s=${cred.salt.toString('base64')},i=${cred.iterations}`;
+    if (this.ctx.offered) serverFirst += `,d=${digest(this.hash, Buffer.from(downgradeString(this.ctx.offered), 'utf8')).toString('base64')}`;
     this.#ex = {
       username, gs2Header, clientFirstBare: bare, serverFirst, nonce, cbData,
       storedKey: cred.storedKey, serverKey: cred.serverKey, fake,
@@ -256,6 +257,15 @@ class ScramServer implements SaslMechanism {
     const serverSignature = hmac(this.hash, ex.serverKey, authMessage);
     return { kind: 'success', username: ex.username, data: Buffer.from(`v=${serverSignature.toString('base64')}`, 'utf8') };
   }
+}
+
+/**
+ * XEP-0474 §3: the offered mechanism names sorted and joined by U+001E, then (when channel-binding types were
+ * announced) U+001F and the sorted types joined by U+001E. Its hash travels as `d=` in the server-first-message.
+ */
+export function downgradeString(offered: { mechanisms: readonly string[]; channelBindings: readonly string[] | null }): string {
+  const mechs = [...offered.mechanisms].sort().join('\u001e');
+  return offered.channelBindings === null ? mechs : `${mechs}\u001f${[...offered.channelBindings].sort().join('\u001e')}`;
 }
 
 export class ScramMechanismFactory implements SaslMechanismFactory {

@@ -43,6 +43,9 @@ export interface SaslContext {
   channelBinding: ChannelBinding;
   /** A per-server secret used to fake salts for unknown users (no enumeration). */
   secret: Buffer;
+  /** XEP-0474: what was offered to the client (mechanism names; XEP-0440 channel-binding types, or null when none
+   *  were announced), so SCRAM can prove it in its first message and a client can detect a downgrade. */
+  offered?: { mechanisms: readonly string[]; channelBindings: readonly string[] | null };
 }
 
 export interface SaslMechanism {

@@ -12,6 +12,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, type LoadedConfig } from '../config/schema.js';
 import { defaultConfigPath, findPackageRoot, loadConfigFile, normalizeHostName } from '../config/load.js';
 import type { StorageDriver } from '../storage/types.js';
+import { addAdminCommands, runningModuleCommands } from './admin-commands.js';
+import type { CommandInfo } from '../admin/types.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -202,6 +204,12 @@ async function cmdStart(g: GlobalOptions, io: CliIo): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Stopped from elsewhere (`starling stop` over the admin socket): exit too.
+    void server.whenStopped().then(() => { clearInterval(keepAlive); process.exit(0); });
+    // SIGHUP: re-read the configuration; an invalid one is refused (logged) and the running one kept.
+    process.on('SIGHUP', () => {
+      server.reload().catch((err: unknown) => log.error({ problems: (err as { details?: string[] }).details }, `reload refused: ${(err as Error).message}`));
+    });
   });
 }
 
@@ -331,7 +339,7 @@ async function cmdCheck(g: GlobalOptions, io: CliIo): Promise<number> {
 
 // -------------------------------------------------------------------------------------------------------------
 
-function buildProgram(io: CliIo, setResult: (p: Promise<number>) => void): Command {
+function buildProgram(io: CliIo, setResult: (p: Promise<number>) => void, moduleCommands: readonly CommandInfo[] = []): Command {
   const program = new Command('starling');
   program
     .description('Starling, an XMPP server')
@@ -344,7 +352,8 @@ function buildProgram(io: CliIo, setResult: (p: Promise<number>) => void): Comma
     .showSuggestionAfterError(true)
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help')
-    .option('-c, --config <file>', 'configuration file', defaultConfigPath());
+    .option('-c, --config <file>', 'configuration file', defaultConfigPath())
+    .option('--json', 'admin commands: print the result as JSON');
 
   const run = (fn: () => Promise<number>) => {
     const p = (async () => {
@@ -401,6 +410,14 @@ function buildProgram(io: CliIo, setResult: (p: Promise<number>) => void): Comma
     .description("validate the configuration, module options and each host's certificate")
     .action(async (_opts: unknown, cmd: Command) => { await run(() => cmdCheck(globals(cmd), io)); });
 
+  addAdminCommands(program, {
+    io,
+    run,
+    globals: (cmd) => cmd.optsWithGlobals<GlobalOptions & { json?: boolean }>(),
+    readSecret: (who) => readPassword(io, who, true),
+    openStorage: (config) => openConfiguredStorage(config, io),
+  }, moduleCommands);
+
   return program;
 }
 
@@ -409,7 +426,8 @@ export async function main(argv: string[], io: CliIo = { stdin: process.stdin, s
   let result: Promise<number> | null = null;
   let program: Command;
   try {
-    program = buildProgram(io, (p) => { result = p; });
+    // Commands that modules of the running server register (invite create, report list, ...) become subcommands too.
+    program = buildProgram(io, (p) => { result = p; }, await runningModuleCommands(argv, defaultConfigPath()));
   } catch (err) {
     return report(io, err);
   }

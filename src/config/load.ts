@@ -173,6 +173,7 @@ export function resolveConfig(raw: unknown, file: string | null, locate?: Locato
     dataDir,
     certsDir: abs(cfg.certsDir),
     storage: { ...cfg.storage, path: cfg.storage.path === undefined ? path.join(dataDir, 'starling.db') : abs(cfg.storage.path) },
+    s2s: { ...cfg.s2s, caFiles: cfg.s2s.caFiles.map(abs) },
     file,
     locate: locate ?? (() => null),
   };

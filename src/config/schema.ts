@@ -1,6 +1,7 @@
 // The core configuration schema (ARCHITECTURE.md §C8). Module option schemas are validated separately
 // by the module manager, against each module's own `options` schema, under `modules.<name>`.
 import { z } from 'zod';
+import { componentListenerSchema, componentsSchema, s2sListenerSchema, s2sSchema } from '../s2s/config.js';
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
@@ -43,7 +44,7 @@ export const httpListenerSchema = z.object({
   trustProxy: z.boolean().default(false),
 }).strict();
 
-export const listenerSchema = z.discriminatedUnion('service', [c2sListenerSchema, httpListenerSchema]);
+export const listenerSchema = z.discriminatedUnion('service', [c2sListenerSchema, httpListenerSchema, s2sListenerSchema, componentListenerSchema]);
 
 export const hostSchema = z.object({
   /** Certificate for this host; when absent, certsDir/<host>.crt and .key are used (generated if missing). */
@@ -123,16 +124,33 @@ export const configSchema = z.object({
     format: z.enum(['json', 'pretty']).default('pretty'),
   }).strict().prefault({}),
   limits: limitsSchema.prefault({}),
+  /** Federation (server-to-server) and its policies; see src/s2s/config.ts. */
+  s2s: s2sSchema.prefault({}),
+  /** External components (XEP-0114) by domain, each with its shared secret. */
+  components: componentsSchema.default({}),
   auth: authSchema.prefault({}),
   sessions: z.object({
     /** What happens when a resource is bound twice: the old session is replaced, or the new one refused. */
     conflict: z.enum(['kick-old', 'kick-new']).default('kick-old'),
+  }).strict().prefault({}),
+  /** Administration: the local admin socket (`starling status|stop|reload` and every admin command reach the
+   *  running server through it; owner-only file mode) and the accounts allowed to administer over XMPP and the web. */
+  admin: z.object({
+    /** Socket path (relative paths resolve against dataDir), or false for none. Default <dataDir>/admin.sock. */
+    socket: z.union([z.string().min(1), z.literal(false)]).optional(),
+    /** Bare JIDs of the server administrators (XEP-0133 ad-hoc commands, the web admin). */
+    admins: z.array(z.string().min(3)).default([]),
   }).strict().prefault({}),
   /** Modules enabled on every host, with their options ({} = defaults). */
   modules: z.record(z.string(), z.record(z.string(), z.unknown())).default({
     disco: {}, ping: {}, version: {}, time: {},
     roster: {}, presence: {}, message: {}, offline: {},
     vcard: {}, private: {}, last: {}, blocking: {},
+    sm: {}, csi: {},
+    mam: {}, carbons: {},
+    muc: {},
+    metrics: {}, adhoc: {},
+    pep: {}, bookmarks: {}, pep_vcard: {}, jingle_message: {},
   }),
 }).strict();
 

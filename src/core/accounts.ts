@@ -1,6 +1,7 @@
 // Account operations for modules of one host (in-band registration, admin commands): the same
 // rules as the CLI, plus what only a running server can do (sessions, the user-deleted event).
-import { deriveCredentials } from '../auth/credentials.js';
+import { randomBytes } from 'node:crypto';
+import { deriveCredentials, fakeCredentials, verifyPassword } from '../auth/credentials.js';
 import type { AccountsApi } from '../api/index.js';
 import type { StorageDriver } from '../storage/types.js';
 import { StreamError } from './errors.js';
@@ -28,5 +29,15 @@ export function createAccountsApi(host: VirtualHost, storage: StorageDriver, ite
       }
       return true;
     },
+    async checkPassword(username, password) {
+      const account = await storage.accounts.get(host.name, username);
+      // Unknown users cost the same PBKDF2 as real ones (no account enumeration by timing).
+      const creds = account?.credentials ?? fakeCredentials(FAKE_SECRET, username, iterations);
+      const ok = await verifyPassword(creds, password);
+      return ok && account !== null && !account.disabled;
+    },
   };
 }
+
+/** Salts for fake credentials only need to be unpredictable per process: nothing is ever compared with them. */
+const FAKE_SECRET = randomBytes(32);

@@ -3,6 +3,7 @@ import type { Element } from 'ltx';
 import type { Jid } from '../jid.js';
 import type { ClientSession } from './session.js';
 import type { StanzaError } from './errors.js';
+import type { InlineAuth, PreAuthElementEvent } from './inline-auth.js';
 
 /** A stanza on its way somewhere. `reply(err)` answers the sender with an error (never for errors/results). */
 export interface StanzaEvent {
@@ -22,6 +23,8 @@ export interface StreamFeaturesEvent {
   features: Element;
   /** Before SASL (pre-auth features such as in-band registration) or after (bind, SM, CSI, ...). */
   stage: 'pre-auth' | 'post-auth';
+  /** Before authentication (when SASL is offered): the stream's authentication, for inline protocols (SASL2). */
+  auth?: InlineAuth;
 }
 
 export interface StreamElementEvent {
@@ -43,11 +46,15 @@ export interface SessionEvent {
 export interface HookMap {
   'stream-features': StreamFeaturesEvent;
   'stream-element': StreamElementEvent;
+  /** A non-stanza element before authentication in a namespace the core does not handle (e.g. XEP-0388 SASL2). */
+  'pre-auth-element': PreAuthElementEvent;
   'pre-auth-iq': PreAuthIqEvent;
   'authentication-success': SessionEvent & { mechanism: string };
   'authentication-failure': SessionEvent & { mechanism: string; username?: string; condition: string };
   'resource-bind': SessionEvent;
   'resource-unbind': SessionEvent & { reason: string };
+  /** A bound session ended, however (closed, timed out, detached and never resumed, replaced by a new binding of its resource). */
+  'session-closed': SessionEvent & { reason: string };
   /** Every stanza a client sends, after validation and `from` stamping, on the sender's host. */
   'pre-stanza': StanzaEvent;
   'pre-message': StanzaEvent;

@@ -11,6 +11,7 @@ import { createAccountsApi } from './accounts.js';
 import { HttpRoutes } from '../net/http/routes.js';
 import { limitsSchema } from '../config/schema.js';
 import type { C2SApi } from '../api/index.js';
+import type { AdminRuntime, ModuleCommandsApi } from '../admin/runtime.js';
 
 export interface LoadedModule {
   name: string;
@@ -30,6 +31,8 @@ export interface ModuleEnv {
   http?: HttpRoutes;
   /** Client streams over transports other than the TCP listeners (ctx.c2s); optional for the same reason. */
   c2s?: C2SApi;
+  /** The admin command registry (ctx.commands); optional for the same reason. */
+  admin?: AdminRuntime;
 }
 
 const noC2S: C2SApi = {
@@ -37,6 +40,14 @@ const noC2S: C2SApi = {
     throw new Error('this module environment has no client streams');
   },
   limits: limitsSchema.parse({}),
+};
+
+const noCommands: ModuleCommandsApi = {
+  register() { /* no admin registry in this environment (module unit tests) */ },
+  list: () => [],
+  run: () => Promise.reject(new Error('this module environment has no admin commands')),
+  verifyToken: () => Promise.resolve({ ok: false, reason: 'unknown' }),
+  isAdmin: () => false,
 };
 
 /** The effective options of every module enabled on a host: global `modules` merged with the host's. */
@@ -76,11 +87,11 @@ export function checkModuleOptions(config: LoadedConfig, registry: ReadonlyMap<s
   return [...new Set(problems)];
 }
 
-/** Loads the modules enabled on a host; dependencies first. Throws if a module's setup fails. */
-export async function loadHostModules(host: VirtualHost, config: LoadedConfig, registry: ReadonlyMap<string, ModuleDefinition<any>>, env: ModuleEnv): Promise<LoadedModule[]> {
+/** Loads the modules enabled on a host; dependencies first. Names in `skip` count as loaded already (reload). */
+export async function loadHostModules(host: VirtualHost, config: LoadedConfig, registry: ReadonlyMap<string, ModuleDefinition<any>>, env: ModuleEnv, skip: ReadonlySet<string> = new Set()): Promise<LoadedModule[]> {
   const wanted = enabledModules(config, host.name);
   const loaded: LoadedModule[] = [];
-  const done = new Set<string>();
+  const done = new Set<string>(skip);
   const visiting = new Set<string>();
 
   const load = async (name: string, requiredBy?: string): Promise<void> => {
@@ -182,6 +193,7 @@ async function instantiate(host: VirtualHost, def: ModuleDefinition<any>, option
       },
     },
     c2s: env.c2s ?? noC2S,
+    commands: env.admin ? env.admin.forModule(owner, host.name, (fn) => { undo.push(fn); }) : noCommands,
   };
 
   await def.setup(ctx);

@@ -71,11 +71,23 @@ export class Router {
     if (host) return this.#deliver(host, { ...ev, host: domain });
     const route = this.#routes.get(domain);
     if (route) return route.handler(ev);
-    const senderHost = this.hosts.get(ev.from.domain);
+    const senderHost = this.hosts.get(ev.from.domain) ?? this.#hostOfRoute(ev.from.domain);
     const handled = senderHost ? senderHost.bus.fire('route/remote', ev) : false;
     return this.#then(handled, (taken) => {
       if (!taken) ev.reply(new StanzaError('remote-server-not-found', `${domain} is not served here and federation is not enabled`));
     });
+  }
+
+  /** The host a routed subdomain (conference.example.com, a component) belongs to: its parent host, else the first
+   *  host; so that what the service sends to other servers leaves through federation too. */
+  #hostOfRoute(domain: string): VirtualHost | undefined {
+    if (!this.#routes.has(domain)) return undefined;
+    for (let d = domain, dot = d.indexOf('.'); dot >= 0; dot = d.indexOf('.')) {
+      d = d.slice(dot + 1);
+      const host = this.hosts.get(d);
+      if (host) return host;
+    }
+    return this.hosts.values().next().value;
   }
 
   /** Stage 3: delivery on a local host. */

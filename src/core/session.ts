@@ -37,4 +37,39 @@ export interface ClientSession {
   send(stanza: Element): void;
   /** Ends the stream, with a stream error if given. */
   close(error?: StreamError): void;
+
+  // ---- extension points for session-level XEPs (stream management, CSI, push); see OutputFilter ----
+
+  /** True while the session has no connection: it stays bound and keeps taking stanzas (XEP-0198 hibernation). */
+  readonly detached: boolean;
+  /** Puts a filter on everything send() passes to the wire; filters run in rank order (lower first). Ranks are unique per session. */
+  addOutputFilter(filter: OutputFilter): OutputFilterHandle;
+  /** Called with each stanza the client sends once bound, before it is processed (e.g. to count handled stanzas). */
+  addInputObserver(fn: (stanza: Element) => void): () => void;
+  /**
+   * Decides what happens when the connection is lost without a closing handshake (or idles out): a handler that
+   * returns true keeps the session bound and detached, to be ended later with close() or revived with adopt().
+   */
+  setDetachHandler(fn: ((reason: string) => boolean) | null): void;
+  /**
+   * Moves another session's connection into this bound one (resumption): `other` must be authenticated for the same
+   * account and host and not bound. It ends silently; its stream and any elements it had not yet processed continue
+   * here. A connection this session still had is dropped. Throws when either session is not in a state to do this.
+   */
+  adopt(other: ClientSession): void;
+}
+
+/** One step between send() and the wire. It passes elements on with next() (now, later, or never). */
+export interface OutputFilter {
+  /** Position in the chain: lower runs first (closer to send()), higher is closer to the wire. */
+  readonly rank: number;
+  write(el: Element, next: (el: Element) => void): void;
+  /** Hands on anything held back; called before the session detaches or its stream closes. */
+  flush?(next: (el: Element) => void): void;
+}
+
+export interface OutputFilterHandle {
+  /** Sends an element from this filter's position: through the filters after it, then to the wire. */
+  pass(el: Element): void;
+  remove(): void;
 }

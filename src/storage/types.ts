@@ -45,6 +45,16 @@ export interface ArchiveItem {
   xml: string;         // the serialised stanza
 }
 
+/** One item of ArchiveStore.appendMany: the owner and what append() takes. */
+export interface ArchiveAppend {
+  user: string;
+  id?: string;
+  when: number;
+  with: string;
+  kind: string;
+  xml: string;
+}
+
 export interface ArchiveQuery {
   with?: string;
   start?: number;      // inclusive, ms
@@ -66,6 +76,12 @@ export interface ArchiveResult {
 export interface ArchiveStore {
   /** Appends; `id` is generated (random, url-safe) when not given. Returns the stored item. */
   append(user: string, item: { id?: string; when: number; with: string; kind: string; xml: string }): Promise<ArchiveItem>;
+  /**
+   * Appends several items, possibly for several users, in one transaction (one commit instead of one per item:
+   * what a busy archive writes per event-loop turn). All or nothing: rejects with code 'conflict' and stores
+   * nothing if a given id exists (or appears twice for one user). Items are stored in the order given.
+   */
+  appendMany(items: readonly ArchiveAppend[]): Promise<ArchiveItem[]>;
   /** Rejects with an Error whose `code` is 'item-not-found' when `after`/`before` names an unknown id. */
   find(user: string, query: ArchiveQuery): Promise<ArchiveResult>;
   /** Deletes matching items (only with/start/end are honoured); returns how many went. Runs in chunks. */

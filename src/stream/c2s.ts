@@ -2,11 +2,13 @@
 // then stanza routing. One dispatch over (state, element) with an explicit answer for every illegal
 // pair (ARCHITECTURE.md §C6). Elements are processed one at a time, in order; the socket is paused
 // when too many wait behind a slow (async) handler.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Element } from 'ltx';
 import type { SaslFailureCondition, SaslMechanism, SaslMechanismFactory, SaslStep } from '../auth/types.js';
+import { decodeSaslBase64 } from '../auth/base64.js';
 import { StanzaError, StreamError } from '../core/errors.js';
-import type { C2SState, ClientSession } from '../core/session.js';
+import type { C2SState, ClientSession, OutputFilter, OutputFilterHandle } from '../core/session.js';
+import type { InlineAuth } from '../core/inline-auth.js';
 import { nameprep, resourceprep, tryParseJid, jid as makeJid, type Jid } from '../jid.js';
 import type { Logger } from '../log.js';
 import type { Transport } from '../net/transport.js';
@@ -58,6 +60,13 @@ export class C2SSession implements ClientSession {
   #closeTimer: NodeJS.Timeout | null = null;
   #cleanedUp = false;
   lang = 'en';
+  /** Output filters in rank order, input observers, and the detach policy (see ClientSession). */
+  #filters: OutputFilter[] = [];
+  #inputObservers: ((stanza: Element) => void)[] = [];
+  #detachHandler: ((reason: string) => boolean) | null = null;
+  #detached = false;
+  /** Set when another session adopted this one's connection: its parser's output goes there. */
+  #forward: C2SSession | null = null;
 
   constructor(transport: Transport, deps: StreamDeps) {
     this.#transport = transport;
@@ -66,14 +75,22 @@ export class C2SSession implements ClientSession {
     this.ip = transport.remoteAddress;
     this.log = deps.log.child({ sid: this.id, ip: this.ip });
     this.#newParser();
+    this.#listen(transport);
+    this.log.debug({ secure: transport.secure }, 'client connected');
+  }
+
+  /** Takes input from a transport; events of a transport this session no longer uses are ignored. */
+  #listen(transport: Transport): void {
     transport.setHandlers({
       data: (chunk) => {
+        if (this.#transport !== transport) return;
         this.lastRead = Date.now();
         this.#parser.write(chunk);
       },
-      closed: (reason) => this.#onTransportClosed(reason),
+      closed: (reason) => {
+        if (this.#transport === transport) this.#onTransportClosed(reason);
+      },
     });
-    this.log.debug({ secure: transport.secure }, 'client connected');
   }
 
   get secure(): boolean {
@@ -106,6 +123,7 @@ export class C2SSession implements ClientSession {
   }
 
   #onParseError(condition: ParserErrorCondition, text: string): void {
+    if (this.#forward) return this.#forward.#onParseError(condition, text);
     this.log.info({ condition, text }, 'rejected malformed input');
     const app = condition === 'policy-violation' && /size|large|big|bytes/i.test(text)
       ? new Element('stanza-too-big', { xmlns: NS.XMPP_ERRORS })
@@ -115,6 +133,7 @@ export class C2SSession implements ClientSession {
   }
 
   #enqueue(item: QueueItem): void {
+    if (this.#forward) return this.#forward.#enqueue(item);
     if (this.state === 'closed') return;
     this.#queue.push(item);
     if (!this.#busy) this.#drain();
@@ -241,7 +260,7 @@ export class C2SSession implements ClientSession {
         }
       }
       this.state = mustStartTls ? 'wait-starttls' : 'wait-auth';
-      return this.#fireFeatures(host.bus.has('stream-features') ? 'pre-auth' : null, features);
+      return this.#fireFeatures(host.bus.has('stream-features') ? 'pre-auth' : null, features, mustStartTls ? undefined : this.#inlineAuth());
     }
     features.c('bind', { xmlns: NS.BIND });
     // RFC 3921 session establishment, kept for old clients; RFC 6121 makes it a no-op.
@@ -250,13 +269,13 @@ export class C2SSession implements ClientSession {
     return this.#fireFeatures(host.bus.has('stream-features') ? 'post-auth' : null, features);
   }
 
-  #fireFeatures(stage: 'pre-auth' | 'post-auth' | null, features: Element): MaybePromise {
+  #fireFeatures(stage: 'pre-auth' | 'post-auth' | null, features: Element, auth?: InlineAuth): MaybePromise {
     if (!stage) {
       this.#transport.writeElement(features);
       return;
     }
     const bus = this.#deps.hosts.get(this.host)!.bus;
-    const r = bus.fire('stream-features', { session: this, features, stage });
+    const r = bus.fire('stream-features', auth ? { session: this, features, stage, auth } : { session: this, features, stage });
     if (r instanceof Promise) return r.then(() => this.#transport.writeElement(features));
     this.#transport.writeElement(features);
   }
@@ -277,7 +296,10 @@ export class C2SSession implements ClientSession {
       if (name !== 'message' && name !== 'presence' && name !== 'iq') {
         throw new StreamError('unsupported-stanza-type', `<${name}/> is not a stanza`);
       }
-      if (this.state === 'established') return this.#onStanza(el);
+      if (this.state === 'established') {
+        for (const fn of this.#inputObservers) fn(el);
+        return this.#onStanza(el);
+      }
       if (this.state === 'wait-bind' && name === 'iq') return this.#onPreBindIq(el);
       if (this.state === 'wait-auth' && name === 'iq') return this.#onPreAuthIq(el);
       throw new StreamError('not-authorized', 'authenticate and bind a resource before sending stanzas');
@@ -304,7 +326,7 @@ export class C2SSession implements ClientSession {
 
   /** Stream-level elements owned by modules (e.g. stream management), once authenticated. */
   #onOtherElement(el: Element): MaybePromise {
-    if (!this.#authenticated) throw new StreamError('not-authorized', `<${el.name}/> is not allowed before authentication`);
+    if (!this.#authenticated) return this.#onPreAuthElement(el);
     const bus = this.#deps.hosts.get(this.host)!.bus;
     const r = bus.has('stream-element') ? bus.fire('stream-element', { session: this, element: el }) : false;
     const unhandled = (taken: boolean) => {
@@ -312,6 +334,71 @@ export class C2SSession implements ClientSession {
     };
     if (r instanceof Promise) return r.then(unhandled);
     unhandled(r);
+  }
+
+  /** Other elements before authentication (after TLS when it is required): offered to inline-auth modules (SASL2). */
+  #onPreAuthElement(el: Element): MaybePromise {
+    const refuse = () => new StreamError('not-authorized', `<${el.name}/> is not allowed before authentication`);
+    if (this.state !== 'wait-auth' && this.state !== 'sasl') throw refuse();
+    const bus = this.#deps.hosts.get(this.host)!.bus;
+    if (!bus.has('pre-auth-element')) throw refuse();
+    const r = bus.fire('pre-auth-element', { session: this, element: el, auth: this.#inlineAuth() });
+    const unhandled = (taken: boolean) => {
+      if (!taken) throw refuse();
+    };
+    if (r instanceof Promise) return r.then(unhandled);
+    unhandled(r);
+  }
+
+  /** The stream's authentication lent to inline protocols (see InlineAuth). */
+  #inlineAuth(): InlineAuth {
+    const cbTypes = this.#transport.channelBinding.types;
+    const mechanisms = this.#offeredMechanisms().map((m) => m.name);
+    return {
+      mechanisms,
+      channelBindingTypes: cbTypes,
+      start: (name, opts) => {
+        const factory = opts?.factory ?? this.#offeredMechanisms().find((m) => m.name === name);
+        if (!factory || factory.name !== name) return { ok: false, condition: 'invalid-mechanism', text: `${name} is not offered` };
+        const gate = this.#deps.throttle.check(this.ip);
+        if (!gate.allowed) return { ok: false, condition: 'temporary-auth-failure', text: `too many failed attempts; try again in ${Math.ceil(gate.retryAfterMs / 1000)} s` };
+        this.state = 'sasl';
+        return { ok: true, mechanism: factory.create(this.#saslContext(opts?.offered ?? mechanisms)) };
+      },
+      succeed: async (username, mechanism) => {
+        const r = this.#completeAuth(username, mechanism);
+        if (!r.ok) return r;
+        this.state = 'wait-bind';
+        const bus = this.#deps.hosts.get(this.host)!.bus;
+        if (bus.has('authentication-success')) await bus.fire('authentication-success', { session: this, mechanism });
+        return r;
+      },
+      fail: (mechanism, condition, text, username, report) => this.#countFailure(mechanism, condition, text, username, report),
+      bind: (resource) => {
+        const r = this.#bindResource(resource);
+        if (!r.ok) return r;
+        return { ok: true, jid: r.jid, announce: () => this.#announceBind() };
+      },
+      abort: () => {
+        if (this.state === 'sasl') this.state = 'wait-auth';
+      },
+      accountStamp: async (username) => {
+        const creds = await this.#lookupCredentials(username);
+        return creds ? createHash('sha256').update(creds['SHA-256'].storedKey).update(creds['SHA-256'].salt).digest('base64url').slice(0, 22) : null;
+      },
+      sendFeatures: () => this.#sendFeatures(),
+    };
+  }
+
+  #saslContext(offered: readonly string[]) {
+    const cbTypes = this.#transport.channelBinding.types;
+    return {
+      host: this.host,
+      lookup: (username: string) => this.#lookupCredentials(username),
+      channelBinding: this.#transport.channelBinding,
+      secret: this.#deps.secret,
+      offered: { mechanisms: offered, channelBindings: cbTypes.length > 0 ? cbTypes : null },
+    };
   }
 
   /** IQs before authentication (only after TLS when TLS is required): offered to modules, e.g. registration. */
@@ -377,12 +464,7 @@ export class C2SSession implements ClientSession {
       this.#saslFailure('temporary-auth-failure', `too many failed attempts; try again in ${Math.ceil(gate.retryAfterMs / 1000)} s`);
       return;
     }
-    const mechanism = factory.create({
-      host: this.host,
-      lookup: (username) => this.#lookupCredentials(username),
-      channelBinding: this.#transport.channelBinding,
-      secret: this.#deps.secret,
-    });
+    const mechanism = factory.create(this.#saslContext(this.#offeredMechanisms().map((m) => m.name)));
     this.state = 'sasl';
     const text = el.getText();
     if (text === '') {
@@ -417,7 +499,7 @@ export class C2SSession implements ClientSession {
 
   async #saslStep(b64: string): Promise<void> {
     const sasl = this.#sasl!;
-    const data = decodeBase64Strict(b64);
+    const data = decodeSaslBase64(b64);
     let step: SaslStep;
     if (data === null) step = { kind: 'failure', condition: 'incorrect-encoding', text: 'the data is not valid base64' };
     else step = await sasl.mechanism.step(data);
@@ -428,28 +510,16 @@ export class C2SSession implements ClientSession {
     }
     this.#sasl = null;
     if (step.kind === 'success') {
-      let username: string;
-      try {
-        username = makeJid(step.username, this.host).local;
-      } catch {
-        return this.#authFailed(sasl.name, 'not-authorized', undefined, step.username);
-      }
-      const account = `${username}@${this.host}`;
-      // An account under attack is locked for addresses it has not logged in from recently.
-      const gate = this.#deps.throttle.check(this.ip, account);
-      if (!gate.allowed) {
+      const done = this.#completeAuth(step.username, sasl.name);
+      if (!done.ok) {
+        if (done.condition !== 'temporary-auth-failure') return this.#authFailed(sasl.name, done.condition, undefined, step.username);
         this.state = 'wait-auth';
-        this.#saslFailure('temporary-auth-failure', `too many failed attempts; try again in ${Math.ceil(gate.retryAfterMs / 1000)} s`);
+        this.#saslFailure(done.condition, done.text);
         return;
       }
-      this.#deps.throttle.recordSuccess(this.ip, account);
       const success = new Element('success', { xmlns: NS.SASL });
       if (step.data && step.data.length) success.t(step.data.toString('base64'));
       this.#transport.writeElement(success);
-      this.username = username;
-      this.#authenticated = true;
-      this.log = this.log.child({ user: `${username}@${this.host}` });
-      this.log.info({ mechanism: sasl.name }, 'authenticated');
       // Stream restart (RFC 6120 §6.4.6): a new parser with the authenticated size limit.
       this.state = 'wait-stream';
       this.#headerSent = false;
@@ -461,7 +531,34 @@ export class C2SSession implements ClientSession {
     return this.#authFailed(sasl.name, step.condition, step.text, step.username);
   }
 
-  async #authFailed(mechanism: string, condition: SaslFailureCondition, text: string | undefined, username: string | undefined): Promise<void> {
+  /** A mechanism's success: the account must be a valid localpart and not locked for this address; then the session is authenticated. */
+  #completeAuth(name: string, mechanism: string): { ok: true; username: string } | { ok: false; condition: SaslFailureCondition; text?: string } {
+    let username: string;
+    try {
+      username = makeJid(name, this.host).local;
+    } catch {
+      return { ok: false, condition: 'not-authorized' };
+    }
+    const account = `${username}@${this.host}`;
+    // An account under attack is locked for addresses it has not logged in from recently.
+    const gate = this.#deps.throttle.check(this.ip, account);
+    if (!gate.allowed) return { ok: false, condition: 'temporary-auth-failure', text: `too many failed attempts; try again in ${Math.ceil(gate.retryAfterMs / 1000)} s` };
+    this.#deps.throttle.recordSuccess(this.ip, account);
+    this.username = username;
+    this.#authenticated = true;
+    this.log = this.log.child({ user: account });
+    this.#parser.setLimits(this.#limits());   // the authenticated stanza size (inline protocols do not restart the stream)
+    this.log.info({ mechanism }, 'authenticated');
+    return { ok: true, username };
+  }
+
+  #authFailed(mechanism: string, condition: SaslFailureCondition, text: string | undefined, username: string | undefined): Promise<void> {
+    return this.#countFailure(mechanism, condition, text, username, (c, t) => this.#saslFailure(c, t));
+  }
+
+  /** Counts a failed attempt, waits the throttle's delay, reports it (unless the stream closed meanwhile), and closes the stream after too many. */
+  async #countFailure(mechanism: string, condition: SaslFailureCondition, text: string | undefined, username: string | undefined,
+    report: (condition: SaslFailureCondition, text?: string) => void): Promise<void> {
     const account = username ? `${username}@${this.host}` : undefined;
     const delayMs = condition === 'not-authorized' ? this.#deps.throttle.recordFailure(this.ip, account) : 0;
     // Once the account or address is locked, right and wrong passwords get the same answer, so a
@@ -475,7 +572,7 @@ export class C2SSession implements ClientSession {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'wait-auth';
-    this.#saslFailure(condition, text);
+    report(condition, text);
     const bus = this.#deps.hosts.get(this.host)!.bus;
     if (bus.has('authentication-failure')) await bus.fire('authentication-failure', { session: this, mechanism, username, condition });
     if (++this.#authFailures >= this.#deps.config.auth.maxFailures) {
@@ -505,7 +602,22 @@ export class C2SSession implements ClientSession {
   }
 
   #bind(iq: Element, bind: Element): MaybePromise {
-    const requested = bind.getChildText('resource') ?? '';
+    const r = this.#bindResource(bind.getChildText('resource') ?? '');
+    if (!r.ok) {
+      this.#transport.writeElement(errorReply(iq, r.error));
+      return;
+    }
+    const result = iqResult(iq);
+    result.attrs.to = r.jid.full();
+    result.c('bind', { xmlns: NS.BIND }).c('jid').t(r.jid.full());
+    delete result.attrs.from;
+    this.#transport.writeElement(result);
+    this.lastWrite = Date.now();
+    return this.#announceBind();
+  }
+
+  /** Claims a resource (a random one for ''), replacing or refusing a holder by policy; the session is then established. */
+  #bindResource(requested: string): { ok: true; jid: Jid } | { ok: false; error: StanzaError } {
     let resource: string;
     if (requested === '') {
       resource = `starling-${randomBytes(6).toString('hex')}`;
@@ -513,19 +625,20 @@ export class C2SSession implements ClientSession {
       try {
         resource = resourceprep(requested);
       } catch (err) {
-        this.#transport.writeElement(errorReply(iq, new StanzaError('bad-request', `invalid resource: ${(err as Error).message}`)));
-        return;
+        return { ok: false, error: new StanzaError('bad-request', `invalid resource: ${(err as Error).message}`) };
       }
     }
     const host = this.#deps.hosts.get(this.host)!;
+    // A detached session (XEP-0198 hibernation) always gives way to a new binding of its resource.
+    const holder = host.sessions.get(this.username!, resource);
+    const policy = holder?.detached ? 'kick-old' : this.#deps.config.sessions.conflict;
     const limit = this.#deps.config.limits.maxSessionsPerAccount;
-    const outcome = host.sessions.bind(this, this.username!, resource, this.#deps.config.sessions.conflict, limit);
+    const outcome = host.sessions.bind(this, this.username!, resource, policy, limit);
     if (!outcome.ok) {
       // RFC 6120 §7.6.2.1: resource-constraint when the account has as many sessions as allowed.
-      this.#transport.writeElement(errorReply(iq, outcome.reason === 'conflict'
+      return { ok: false, error: outcome.reason === 'conflict'
         ? new StanzaError('conflict', 'that resource is in use')
-        : new StanzaError('resource-constraint', `this account already has ${limit} sessions`, 'wait')));
-      return;
+        : new StanzaError('resource-constraint', `this account already has ${limit} sessions`, 'wait') };
     }
     if (outcome.replaced) {
       outcome.replaced.close(new StreamError('conflict', 'replaced by a new connection for the same resource'));
@@ -533,12 +646,12 @@ export class C2SSession implements ClientSession {
     this.jid = makeJid(this.username!, this.host, resource);
     this.state = 'established';
     this.log = this.log.child({ resource });
-    const result = iqResult(iq);
-    result.attrs.to = this.jid.full();
-    result.c('bind', { xmlns: NS.BIND }).c('jid').t(this.jid.full());
-    delete result.attrs.from;
-    this.#transport.writeElement(result);
-    this.lastWrite = Date.now();
+    return { ok: true, jid: this.jid };
+  }
+
+  /** Tells modules about the new binding (once the client has its answer). */
+  #announceBind(): MaybePromise {
+    const host = this.#deps.hosts.get(this.host)!;
     if (host.bus.has('resource-bind')) {
       const r = host.bus.fire('resource-bind', { session: this });
       if (r instanceof Promise) return r.then(() => undefined);
@@ -609,12 +722,106 @@ export class C2SSession implements ClientSession {
   // ---- output ----
 
   send(stanza: Element): void {
+    this.#sendFrom(-Infinity, stanza);
+  }
+
+  /** Runs an element through the filters ranked above `rank`, then writes it. */
+  #sendFrom(rank: number, el: Element): void {
     if (this.state === 'closed' || this.state === 'closing') return;
-    this.#transport.writeElement(stanza);
+    const filter = this.#filters.find((f) => f.rank > rank);
+    if (filter) {
+      filter.write(el, (e) => this.#sendFrom(filter.rank, e));
+      return;
+    }
+    this.#write(el);
+  }
+
+  #write(el: Element): void {
+    if (this.#detached) return;   // no connection: a filter (stream management) keeps what it must
+    this.#transport.writeElement(el);
     this.lastWrite = Date.now();
     if (this.#transport.bufferedBytes > this.#deps.config.limits.writeBufferBytes) {
       this.#streamError(new StreamError('policy-violation', 'the client is not reading: write buffer full'));
     }
+  }
+
+  addOutputFilter(filter: OutputFilter): OutputFilterHandle {
+    if (this.#filters.some((f) => f.rank === filter.rank)) throw new Error(`an output filter with rank ${filter.rank} exists`);
+    this.#filters.push(filter);
+    this.#filters.sort((a, b) => a.rank - b.rank);
+    return {
+      pass: (el) => this.#sendFrom(filter.rank, el),
+      remove: () => {
+        const i = this.#filters.indexOf(filter);
+        if (i >= 0) this.#filters.splice(i, 1);
+      },
+    };
+  }
+
+  /** Asks every filter, in rank order, to hand on what it holds. */
+  #flushFilters(): void {
+    for (const f of [...this.#filters]) f.flush?.((e) => this.#sendFrom(f.rank, e));
+  }
+
+  addInputObserver(fn: (stanza: Element) => void): () => void {
+    this.#inputObservers.push(fn);
+    return () => {
+      const i = this.#inputObservers.indexOf(fn);
+      if (i >= 0) this.#inputObservers.splice(i, 1);
+    };
+  }
+
+  get detached(): boolean {
+    return this.#detached;
+  }
+
+  setDetachHandler(fn: ((reason: string) => boolean) | null): void {
+    this.#detachHandler = fn;
+  }
+
+  /** Keeps the session bound without its connection when the detach handler agrees; false otherwise. */
+  #tryDetach(reason: string): boolean {
+    if (this.state !== 'established' || this.#detached || this.#cleanedUp || !this.#detachHandler) return false;
+    if (!this.#detachHandler(reason)) return false;
+    this.#flushFilters();
+    this.#detached = true;
+    this.#queue.length = 0;
+    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    this.log.info({ reason }, 'connection lost; session detached');
+    return true;
+  }
+
+  adopt(other: ClientSession): void {
+    if (!(other instanceof C2SSession) || other === this) throw new Error('adopt needs another client session');
+    if (this.state !== 'established' || this.#cleanedUp) throw new Error('this session cannot be resumed');
+    if (other.state !== 'wait-bind' || other.host !== this.host || other.username !== this.username || other.#forward) {
+      throw new Error('the other session is not authenticated for this account, or already bound');
+    }
+    if (!this.#detached) {
+      // The client is back before we noticed the old connection die: drop it.
+      const old = this.#transport;
+      this.#flushFilters();
+      this.#detached = true;
+      old.destroy();
+    }
+    // The other session's connection, parser and unprocessed elements become this session's.
+    other.#forward = this;
+    this.#transport = other.#transport;
+    this.#parser = other.#parser;
+    this.#listen(this.#transport);
+    this.#queue.push(...other.#queue);
+    other.#queue.length = 0;
+    other.state = 'closed';
+    other.#cleanedUp = true;
+    this.#deps.onClosed(other);
+    this.#detached = false;
+    this.lastRead = Date.now();
+    this.lastWrite = Date.now();
+    this.log.info({ via: other.id, ip: other.ip }, 'session resumed on a new connection');
+    // The caller answers first (e.g. <resumed/>); what the client sent after that is processed next.
+    if (this.#queue.length > 0) queueMicrotask(() => {
+      if (!this.#busy) this.#drain();
+    });
   }
 
   /** Whitespace keepalive (RFC 6120 §4.6.1). */
@@ -633,6 +840,8 @@ export class C2SSession implements ClientSession {
 
   #streamError(err: StreamError): void {
     if (this.state === 'closed' || this.state === 'closing') return;
+    if (this.#detached) return this.#closeStream();
+    this.#flushFilters();
     if (!this.#headerSent) {
       // §4.9.1.2: an error before our header still needs a header first.
       this.#transport.writeHeader(this.#headerAttrs());
@@ -646,6 +855,13 @@ export class C2SSession implements ClientSession {
   /** Sends </stream:stream>, then waits a little for the peer's before dropping the connection. */
   #closeStream(): void {
     if (this.state === 'closed' || this.state === 'closing') return;
+    this.#flushFilters();
+    if (this.#detached) {
+      // Nothing to say goodbye on: the session just ends.
+      this.state = 'closed';
+      this.#cleanup('detached session ended');
+      return;
+    }
     this.state = 'closing';
     this.#cleanup('stream closed');
     if (!this.#headerSent) this.#transport.writeHeader(this.#headerAttrs());
@@ -661,7 +877,8 @@ export class C2SSession implements ClientSession {
   }
 
   #onTransportClosed(reason: string): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.#detached) return;
+    if (this.#tryDetach(reason)) return;
     this.state = 'closed';
     this.#queue.length = 0;
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
@@ -679,18 +896,28 @@ export class C2SSession implements ClientSession {
       if (host?.sessions.remove(this, jid.local, jid.resource) && host.bus.has('resource-unbind')) {
         void host.bus.fire('resource-unbind', { session: this, reason });
       }
+      if (host?.bus.has('session-closed')) void host.bus.fire('session-closed', { session: this, reason });
     }
     this.#deps.onClosed(this);
   }
 
   /** Called by the server's sweeper; closes sessions that overstayed a timer. */
   checkTimers(now: number): void {
-    if (this.state === 'closed' || this.state === 'closing') return;
+    if (this.state === 'closed' || this.state === 'closing' || this.#detached) return;
     const l = this.#deps.config.limits;
     if (!this.#authenticated && now - this.connectedAt > l.authTimeoutSeconds * 1000) {
       this.#streamError(new StreamError('connection-timeout', 'authentication took too long'));
     } else if (now - this.lastRead > l.idleTimeoutSeconds * 1000) {
-      this.#streamError(new StreamError('connection-timeout', 'no traffic from the client'));
+      const transport = this.#transport;
+      if (this.#tryDetach('idle timeout')) {
+        // The connection is presumed dead; the session waits detached for the client to come back.
+        transport.writeElement(new StreamError('connection-timeout', 'no traffic from the client').toElement());
+        transport.writeFooter();
+        transport.end();
+        setTimeout(() => transport.destroy(), l.closeTimeoutSeconds * 1000).unref();
+      } else {
+        this.#streamError(new StreamError('connection-timeout', 'no traffic from the client'));
+      }
     } else if (now - Math.max(this.lastWrite, this.lastRead) > l.keepaliveSeconds * 1000) {
       this.keepalive();
     }
@@ -709,13 +936,4 @@ function countElements(el: Element): number {
   let n = 0;
   for (const c of el.children) if (typeof c !== 'string') n++;
   return n;
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** RFC 6120 §6.4.2: SASL data is base64; anything else is incorrect-encoding. */
-function decodeBase64Strict(s: string): Buffer | null {
-  const t = s.replace(/\s+/g, '');
-  if (t.length % 4 !== 0 || !BASE64.test(t)) return null;
-  return Buffer.from(t, 'base64');
 }

@@ -59,6 +59,12 @@ export function errorReply(stanza: Element, error: StanzaError, by?: string): El
   return reply;
 }
 
+/** A message, presence or iq in the client namespace (what XEP-0198 counts and XEP-0352 may hold), not a stream-level element. */
+export function isStanza(e: Element): boolean {
+  const ns = e.attrs.xmlns;
+  return (e.name === 'message' || e.name === 'presence' || e.name === 'iq') && (ns === undefined || ns === 'jabber:client');
+}
+
 /** Serialises an element (ltx escapes `& < > " '`). */
 export function serialize(e: Element): string {
   return e.toString();

@@ -1,5 +1,5 @@
-// Crash durability (issue 12): a client writes in a loop — messages to an offline user (offline storage) and roster
-// changes — while the server process is killed with SIGKILL at a random moment, three times, restarting on the same
+// Crash durability (issue 12): a client writes in a loop — messages to an offline user (offline storage and both
+// users' message archives, XEP-0313) and roster changes — while the server process is killed with SIGKILL at a random moment, three times, restarting on the same
 // database each time. Everything the server acknowledged must be there afterwards exactly once; what was in flight
 // at the kill may be there or not, but never twice.
 //
@@ -90,6 +90,36 @@ async function offlineNumbers(port: number, last: number): Promise<number[]> {
   return seen;
 }
 
+/** Every body in alice's archive of her conversation with bob, in archive order, paging through it with RSM. */
+async function archivedNumbers(port: number): Promise<number[]> {
+  const { client } = await rawLogin({ port, username: 'alice', password: 'pw', resource: 'mam' });
+  const out: number[] = [];
+  let after = '';
+  for (let page = 1; ; page++) {
+    client.send(`<iq type='set' id='q${page}'><query xmlns='urn:xmpp:mam:2' queryid='c${page}'><x xmlns='jabber:x:data' type='submit'>`
+      + `<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field><field var='with'><value>bob@localhost</value></field></x>`
+      + `<set xmlns='http://jabber.org/protocol/rsm'><max>250</max>${after ? `<after>${after}</after>` : ''}</set></query></iq>`);
+    const m = await client.expect(new RegExp(`([\\s\\S]*?)<iq\\b[^>]*id=["']q${page}["'][\\s\\S]*?</iq>`), 10_000);
+    expect(m[0], 'MAM query answered').to.match(/type=["']result["']/);
+    for (const r of m[1]!.matchAll(/<result\b[\s\S]*?<body>(\d+)<\/body>/g)) out.push(Number(r[1]));
+    if (/complete=["']true["']/.test(m[0])) break;
+    after = m[0].match(/<last>([^<]+)<\/last>/)?.[1] ?? '';
+    if (!after) break;
+  }
+  client.close();
+  return out;
+}
+
+/** Numbers seen more than once, and acknowledged numbers not seen. */
+function check(seen: number[], acknowledged: number[]): { duplicates: number[]; missing: number[] } {
+  const counts = new Map<number, number>();
+  for (const n of seen) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return {
+    duplicates: [...counts].filter(([, c]) => c > 1).map(([n]) => n),
+    missing: acknowledged.filter((n) => !counts.has(n)),
+  };
+}
+
 async function rosterItems(port: number): Promise<Set<string>> {
   const { client } = await rawLogin({ port, username: 'alice', password: 'pw', resource: 'check' });
   client.send("<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>");
@@ -113,6 +143,7 @@ describe('crash durability: kill -9 while writing', function () {
       '  presence: {}',
       '  message: {}',
       '  offline: { maxMessages: 100000 }',
+      '  mam: {}',
     ]));
     for (const user of ['alice', 'bob']) expect(await runCli(['-c', configFile, 'adduser', `${user}@localhost`, '--password', 'pw'])).to.equal(0);
   });
@@ -122,7 +153,7 @@ describe('crash durability: kill -9 while writing', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`keeps every acknowledged offline message and roster change across ${CYCLES} kills (seed ${SEED})`, async () => {
+  it(`keeps every acknowledged offline message, archived message and roster change across ${CYCLES} kills (seed ${SEED})`, async () => {
     const rand = random(SEED);
     const acknowledged: number[] = [];
     let first = 1;
@@ -145,12 +176,12 @@ describe('crash durability: kill -9 while writing', function () {
     }
 
     server = await startServerProcess(configFile);
-    const delivered = await offlineNumbers(server.ports.starttls, acknowledged.at(-1)!);
-    const counts = new Map<number, number>();
-    for (const n of delivered) counts.set(n, (counts.get(n) ?? 0) + 1);
-    const duplicates = [...counts].filter(([, c]) => c > 1).map(([n]) => n);
-    expect(duplicates, 'messages delivered twice').to.deep.equal([]);
-    expect(acknowledged.filter((n) => !counts.has(n)), 'acknowledged messages lost').to.deep.equal([]);
+    const archived = check(await archivedNumbers(server.ports.starttls), acknowledged);
+    expect(archived.duplicates, 'messages archived twice').to.deep.equal([]);
+    expect(archived.missing, 'acknowledged messages missing from the archive').to.deep.equal([]);
+    const delivered = check(await offlineNumbers(server.ports.starttls, acknowledged.at(-1)!), acknowledged);
+    expect(delivered.duplicates, 'messages delivered twice').to.deep.equal([]);
+    expect(delivered.missing, 'acknowledged messages lost').to.deep.equal([]);
 
     const roster = await rosterItems(server.ports.starttls);
     const lostItems = acknowledged.filter((n) => n % ROSTER_EVERY === 0 && !roster.has(`c${n}@example.net`));

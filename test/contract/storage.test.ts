@@ -255,6 +255,28 @@ function storageContract(label: string, create: () => Promise<Harness>): void {
         expect(all.items.map((i) => i.xml)).to.deep.equal(['<a/>']);
       });
 
+      it('appends many items for several users in one call, in order, all or nothing', async () => {
+        const out = await a.appendMany([
+          { user: 'alice', id: 'b1', when: T0, with: 'j@c', kind: 'chat', xml: '<a/>' },
+          { user: 'bob', when: T0 + 1, with: 'k@c', kind: 'chat', xml: '<b/>' },
+          { user: 'alice', id: 'b2', when: T0 + 2, with: 'j@c', kind: 'normal', xml: '<c/>' },
+        ]);
+        expect(out.map((i) => i.xml)).to.deep.equal(['<a/>', '<b/>', '<c/>']);
+        expect(out[1]!.id).to.match(/^[A-Za-z0-9_-]{16,}$/);
+        expect(out[1]!.sortId).to.be.greaterThan(out[0]!.sortId);
+        expect(out[2]!.sortId).to.be.greaterThan(out[1]!.sortId);
+        expect((await a.find('alice', {})).items).to.deep.equal([out[0], out[2]]);
+        expect((await a.find('bob', {})).items).to.deep.equal([out[1]]);
+        // a conflicting id anywhere in the batch stores nothing of it
+        const err = await rejection(a.appendMany([
+          { user: 'carol', id: 'c1', when: T0, with: 'j@c', kind: 'chat', xml: '<x/>' },
+          { user: 'alice', id: 'b2', when: T0, with: 'j@c', kind: 'chat', xml: '<y/>' },
+        ]));
+        expect(err.code).to.equal('conflict');
+        expect((await a.find('carol', {})).items).to.deep.equal([]);
+        expect(await a.appendMany([])).to.deep.equal([]);
+      });
+
       it('finds everything oldest first, and by peer', async () => {
         await fill(a, 'alice', 6);
         expect(ids((await a.find('alice', {})).items)).to.deep.equal(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);

@@ -93,14 +93,14 @@ export class RawClient {
     }
   }
 
-  /** Upgrades to TLS after <proceed/>. */
-  async startTls(servername = 'localhost'): Promise<void> {
+  /** Upgrades to TLS after <proceed/>; `extra` adds TLS options (e.g. a client certificate for s2s tests). */
+  async startTls(servername = 'localhost', extra: tls.ConnectionOptions = {}): Promise<void> {
     const raw = this.socket;
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
     this.buffer = '';
     const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const s = tls.connect({ socket: raw, servername }, () => resolve(s));
+      const s = tls.connect({ ...extra, socket: raw, servername }, () => resolve(s));
       s.once('error', reject);
     });
     this.socket = secure;

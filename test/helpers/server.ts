@@ -8,6 +8,7 @@ import { deriveCredentials } from '../../src/auth/credentials.js';
 import { silentLogger, createLogger } from '../../src/log.js';
 import { CERT_DIR, ensureTestCerts } from '../fixtures/make-certs.js';
 import type { ModuleDefinition } from '../../src/api/index.js';
+import type { SrvResolver } from '../../src/s2s/index.js';
 
 export interface TestServer {
   server: StarlingServer;
@@ -54,12 +55,14 @@ export interface TestServerOptions {
   extraModules?: ModuleDefinition<any>[];
   /** Reuse a data directory (e.g. to restart a server on the same database). */
   dataDir?: string;
+  /** DNS for federation (test names, SRV records). */
+  resolver?: SrvResolver;
 }
 
 export async function startTestServer(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost'], opts: TestServerOptions = {}): Promise<TestServer> {
   const config = testConfig(opts.dataDir ? merge(overrides, { dataDir: opts.dataDir, certsDir: path.join(opts.dataDir, 'certs'), storage: { path: path.join(opts.dataDir, 'starling.db') } }) : overrides, hosts);
   const logger = process.env.STARLING_TEST_LOG ? createLogger({ level: process.env.STARLING_TEST_LOG as 'debug', format: 'pretty' }) : silentLogger();
-  const server = await startServer(config, { logger, extraModules: opts.extraModules });
+  const server = await startServer(config, { logger, extraModules: opts.extraModules, resolver: opts.resolver });
   const addrs = server.addresses();
   return {
     server,

@@ -61,7 +61,7 @@ describe('config loading', () => {
     expect(c.auth.scramIterations).to.equal(10_000);
     expect(c.auth.requireEncryption).to.equal(true);
     expect(c.sessions.conflict).to.equal('kick-old');
-    expect(Object.keys(c.modules)).to.deep.equal(['disco', 'ping', 'version', 'time', 'roster', 'presence', 'message', 'offline', 'vcard', 'private', 'last', 'blocking']);
+    expect(Object.keys(c.modules)).to.deep.equal(['disco', 'ping', 'version', 'time', 'roster', 'presence', 'message', 'offline', 'vcard', 'private', 'last', 'blocking', 'sm', 'csi', 'mam', 'carbons', 'muc', 'metrics', 'adhoc', 'pep', 'bookmarks', 'pep_vcard', 'jingle_message']);
     expect(c.locate(['hosts', 'localhost'])).to.equal(`${file}:2:3`);
   });
 
@@ -111,9 +111,9 @@ describe('config loading', () => {
   });
 
   it('reports a bad enum value and a missing required key', async () => {
-    const file = write('s.yaml', 'hosts:\n  localhost: {}\nlisten:\n  - service: s2s\n');
+    const file = write('s.yaml', 'hosts:\n  localhost: {}\nlisten:\n  - service: smtp\n');
     const problems = await configError(loadConfigFile(file));
-    expect(problems).to.deep.equal([`${file}:4:5: listen.0.service: Invalid discriminator value. Expected 'c2s' | 'http'`]);
+    expect(problems).to.deep.equal([`${file}:4:5: listen.0.service: Invalid discriminator value. Expected 'c2s' | 'http' | 's2s' | 'component'`]);
     const file2 = write('t.yaml', 'hosts:\n  localhost: {}\nlisten:\n  - service: c2s\n');
     expect(await configError(loadConfigFile(file2))).to.deep.equal([
       // `port` is missing: placed at the list item.
@@ -251,7 +251,7 @@ describe('config loading', () => {
       expect(c.listen.map((l) => `${l.address}:${l.port}/${l.tls}`)).to.deep.equal(['0.0.0.0:5222/starttls', '0.0.0.0:5223/direct', '0.0.0.0:5280/none', '0.0.0.0:5281/direct']);
       expect(c.dataDir).to.equal(path.join(ROOT, 'data'));
       expect(c.certsDir).to.equal(path.join(ROOT, 'certs'));
-      expect(Object.keys(c.modules).sort()).to.deep.equal(['blocking', 'bosh', 'disco', 'hostmeta', 'last', 'message', 'offline', 'ping', 'presence', 'private', 'roster', 'time', 'vcard', 'version', 'webchat', 'websocket']);
+      expect(Object.keys(c.modules).sort()).to.deep.equal(['adhoc', 'blocking', 'bookmarks', 'bosh', 'carbons', 'csi', 'disco', 'hostmeta', 'jingle_message', 'last', 'mam', 'message', 'metrics', 'muc', 'offline', 'pep', 'pep_vcard', 'ping', 'presence', 'private', 'roster', 'sm', 'time', 'vcard', 'version', 'webchat', 'websocket']);
     });
 
     it('config/starling.example.yaml loads and sets every option of the schema', async () => {

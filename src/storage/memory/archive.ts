@@ -1,5 +1,5 @@
 // In-memory archive store: per owner, items in sortId order plus an index by item id.
-import type { ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore } from '../types.js';
+import type { ArchiveAppend, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore } from '../types.js';
 import { checkItemId, checkLimit, checkWhen, duplicateItem, itemNotFound, newItemId } from '../ids.js';
 import { matchesFilters, pageOf } from './page.js';
 import type { MemoryState } from './state.js';
@@ -29,6 +29,10 @@ export class MemoryArchiveStore implements ArchiveStore {
 
   async append(user: string, item: { id?: string; when: number; with: string; kind: string; xml: string }): Promise<ArchiveItem> {
     this.state.assertOpen();
+    return this.appendNow(user, item);
+  }
+
+  private appendNow(user: string, item: { id?: string; when: number; with: string; kind: string; xml: string }): ArchiveItem {
     const when = checkWhen(item.when);
     const owners = this.owners(true);
     let log = owners.get(user);
@@ -44,6 +48,22 @@ export class MemoryArchiveStore implements ArchiveStore {
     log.items.push(stored);
     log.byId.set(id, stored);
     return copy(stored);
+  }
+
+  async appendMany(items: readonly ArchiveAppend[]): Promise<ArchiveItem[]> {
+    this.state.assertOpen();
+    // All or nothing: every given id is checked (against the store and the batch) before anything is stored.
+    const seen = new Map<string, Set<string>>();
+    for (const i of items) {
+      checkWhen(i.when);
+      if (i.id === undefined) continue;
+      checkItemId(i.id);
+      let ids = seen.get(i.user);
+      if (!ids) seen.set(i.user, (ids = new Set()));
+      if (ids.has(i.id) || this.owners(false)?.get(i.user)?.byId.has(i.id)) throw duplicateItem(i.id);
+      ids.add(i.id);
+    }
+    return items.map(({ user, ...item }) => this.appendNow(user, item));
   }
 
   async find(user: string, query: ArchiveQuery = {}): Promise<ArchiveResult> {

@@ -1,7 +1,7 @@
 // Archive stores over the `archive` table. `id` (INTEGER PRIMARY KEY) is the sortId; `stanza_id` is the
 // item id given to clients. Pages are read through the owner/with/ts indexes in id order with LIMIT n+1,
 // so a page costs the same on a big archive as on a small one; deletes run in chunks (see context.ts).
-import type { ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore } from '../types.js';
+import type { ArchiveAppend, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore } from '../types.js';
 import { CHUNK_ROWS, checkItemId, checkLimit, checkWhen, duplicateItem, itemNotFound, newItemId } from '../ids.js';
 import { matchesFilters, pageOf } from '../memory/page.js';
 import { Budget, type SqliteContext } from './context.js';
@@ -49,6 +49,20 @@ export class SqliteArchiveStore implements ArchiveStore {
       if (given !== undefined) throw duplicateItem(given);
       // A generated id collided (2^-96 per pair): draw another.
     }
+  }
+
+  async appendMany(items: readonly ArchiveAppend[]): Promise<ArchiveItem[]> {
+    this.ctx.assertOpen();
+    const checked = items.map((i) => ({ ...i, when: checkWhen(i.when), id: i.id !== undefined ? checkItemId(i.id) : undefined }));
+    const run = this.ctx.db.transaction(() => checked.map((item) => {
+      for (;;) {
+        const id = item.id ?? newItemId();
+        const info = this.insert.run(this.host, this.store, item.user, id, item.when, item.with, item.kind, item.xml);
+        if (info.changes === 1) return { id, sortId: Number(info.lastInsertRowid), when: item.when, with: item.with, kind: item.kind, xml: item.xml };
+        if (item.id !== undefined) throw duplicateItem(item.id);   // rolls the whole batch back
+      }
+    }));
+    return run();
   }
 
   private sortIdOf(user: string, id: string | undefined): number | undefined {

@@ -97,6 +97,8 @@ export function openSqliteStorage(path: string, synchronous: 'normal' | 'full' =
     // FULL closes that gap with an fsync per commit.
     db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -65536');
+    db.pragma('wal_autocheckpoint = 10000');
     db.pragma('foreign_keys = ON');
     runMigrations(db);
     return new SqliteStorage(db, path);
