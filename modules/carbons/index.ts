@@ -17,6 +17,19 @@ const PRIORITY_COPY = 100;
 
 const enabled = (s: ClientSession): boolean => s.data.get(KEY) === true && s.state === 'established';
 
+/** For modules that enable carbons on a session's behalf (XEP-0386 Bind2 inline enable). */
+export interface CarbonsService {
+  enable(session: ClientSession): void;
+  disable(session: ClientSession): void;
+  isEnabled(session: ClientSession): boolean;
+}
+
+declare module '../../src/api/index.js' {
+  interface Services {
+    carbons: CarbonsService;
+  }
+}
+
 export default defineModule({
   name: 'carbons',
   description: "Copies a user's messages to all of their resources that ask for it (XEP-0280, with XEP-0334 no-copy)",
@@ -36,6 +49,11 @@ export default defineModule({
     };
     ctx.iq.set('bare', NS_CARBONS, 'enable', (req) => void own(req).data.set(KEY, true));
     ctx.iq.set('bare', NS_CARBONS, 'disable', (req) => void own(req).data.delete(KEY));
+    ctx.provide('carbons', {
+      enable: (s) => void s.data.set(KEY, true),
+      disable: (s) => void s.data.delete(KEY),
+      isEnabled: enabled,
+    });
 
     /** Copies to the account's carbons-enabled resources except `skip`. */
     const copyTo = (user: string, userBare: string, kind: 'sent' | 'received', stanza: StanzaEvent['stanza'], skip: (s: ClientSession) => boolean): void => {

@@ -1,15 +1,18 @@
 // XEP-0386 Bind2 inside a SASL2 <authenticate/>: a resource from the client's tag and its user agent (stable across
 // logins of the same client, so a new login replaces the old session), then the inline features in request order:
-// stream management enable (XEP-0198) and client state (XEP-0352) through those modules' services.
+// stream management enable (XEP-0198), message carbons (XEP-0280) and client state (XEP-0352) through those
+// modules' services.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
 import { el, type ClientSession, type InlineAuth, type ModuleContext } from '../../src/api/index.js';
+import { NS_CARBONS } from '../carbons/ns.js';
 import { NS_BIND2, NS_CSI, NS_SM } from './ns.js';
 
 /** The features this server can enable inside Bind2 now (advertised in <inline/>). */
 export function inlineFeatures(ctx: ModuleContext<unknown>): string[] {
   const out: string[] = [];
   if (ctx.tryUse('sm')) out.push(NS_SM);
+  if (ctx.tryUse('carbons')) out.push(NS_CARBONS);
   if (ctx.tryUse('csi')) out.push(NS_CSI);
   return out;
 }
@@ -39,6 +42,8 @@ export function bind2(ctx: ModuleContext<unknown>, session: ClientSession, auth:
     if (ns === NS_SM && child.name === 'enable') {
       const sm = ctx.tryUse('sm');
       if (sm) bound.cnode(sm.enable(session, child));
+    } else if (ns === NS_CARBONS && child.name === 'enable') {
+      ctx.tryUse('carbons')?.enable(session);
     } else if (ns === NS_CSI && (child.name === 'inactive' || child.name === 'active')) {
       ctx.tryUse('csi')?.setInactive(session, child.name === 'inactive');
     }

@@ -42,7 +42,7 @@ export default defineModule({
   description: 'One-round-trip logins: SASL2 with Bind2, inline stream management and FAST tokens (XEP-0388, XEP-0386, XEP-0484)',
   xeps: [
     { xep: 388, version: '0.4.0', status: 'partial', note: 'no <continue/> tasks' },
-    { xep: 386, version: '1.0.0', status: 'partial', note: 'inline SM and CSI; carbons not yet' },
+    { xep: 386, version: '1.0.0', status: 'complete', note: 'inline SM, carbons and CSI' },
     { xep: 484, version: '0.2.0', status: 'complete', note: 'HT-SHA-256-NONE/-ENDP/-EXPR/-UNIQ, rotation, replay counter, invalidation' },
     { xep: 474, version: '0.4.0', status: 'complete', note: 'SCRAM d= attribute for SASL and SASL2' },
   ],

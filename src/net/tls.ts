@@ -17,6 +17,7 @@ export class TlsContexts {
   // each socket (getX509Certificate) costs an X509 object and a DER copy per connection, kilobytes on idle sessions.
   #endPoints = new Map<string, Buffer | null>();
   #defaultEndPoint: Buffer | null = null;
+  #defaultHost: string | null = null;
 
   constructor(private readonly minVersion: tls.SecureVersion) {}
 
@@ -25,7 +26,9 @@ export class TlsContexts {
     const endPoint = endPointOf(pair.cert);
     this.#contexts.set(host, ctx);
     this.#endPoints.set(host, endPoint);
-    if (!this.#default) {
+    // The first host's certificate answers clients that name no host; a reload of that host replaces it too.
+    if (this.#defaultHost === null || this.#defaultHost === host) {
+      this.#defaultHost = host;
       this.#default = ctx;
       this.#defaultPair = pair;
       this.#defaultEndPoint = endPoint;

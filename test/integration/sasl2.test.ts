@@ -69,6 +69,22 @@ describe('XEP-0388 SASL2 + XEP-0386 Bind2', function () {
     await client.expect(/<a xmlns=["']urn:xmpp:sm:3["'] h=["']1["']\/>/);
   });
 
+  it('enables carbons inline: a message the account sends from another resource is copied to the Bind2 session', async () => {
+    await t.stop();
+    t = await startTestServer({ modules: { ...MODULES, carbons: {} } });
+    await t.addUser('alice', 'pw');
+    await t.addUser('bob', 'pw');
+    const { client, features } = await open(t.c2sPort);
+    track(client);
+    expect(features).to.match(/<feature var=["']urn:xmpp:carbons:2["']\/>/);
+    const r = await scramSasl2(client, { username: 'alice', password: 'pw', inline: `${userAgent(UA)}<bind xmlns='${BIND2}'><tag>Phone</tag><enable xmlns='urn:xmpp:carbons:2'/></bind>` });
+    expect(r.ok, r.answer).to.equal(true);
+    const desk = track((await boundClient(t.c2sPort, 'alice', 'desk')).client);
+    desk.send(`<message to='bob@localhost' type='chat' id='c1'><body>from the desk</body></message>`);
+    const copy = await readUntil(client, /<sent xmlns=["']urn:xmpp:carbons:2["']>[\s\S]*?<\/sent>/);
+    expect(copy).to.contain('from the desk');
+  });
+
   it('the same user agent gets the same resource, and the new login replaces the old session', async () => {
     const login = async () => {
       const { client } = await open(t.c2sPort);
