@@ -10,6 +10,7 @@ import { registerRoomVcard } from './vcard.js';
 import { registerModeration } from './moderation.js';
 import { loadHistory, registerRoomMam } from './mam.js';
 import { registerNicks } from './register.js';
+import { registerRoomCommands } from './commands.js';
 
 export default defineModule({
   name: 'muc',
@@ -34,6 +35,7 @@ export default defineModule({
     registerModeration(svc);
     registerRoomMam(svc);
     registerNicks(svc);
+    registerRoomCommands(svc);
     for (const room of svc.rooms.values()) await loadHistory(svc, room);
 
     ctx.addRoute(domain, (ev) => svc.route(ev).catch((err: unknown) => ctx.log.error({ err }, 'MUC routing failed')));

@@ -8,7 +8,7 @@ import { startWebServer, type WebTestServer } from '../helpers/web-server.js';
 import { rawLogin } from '../helpers/login.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, offline: {}, metrics: {}, webadmin: {} };
+const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, offline: {}, metrics: {}, webadmin: {}, muc: {} };
 
 /** Polls a selector's text until the predicate holds (page.waitForFunction would need eval, which the CSP forbids). */
 async function waitText(page: Page, selector: string, ok: (text: string | null) => boolean, what = selector): Promise<void> {
@@ -91,6 +91,7 @@ describe('web admin', function () {
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
 
     const alice = await rawLogin({ port: t.c2sPort, username: 'alice', password: 'alice secret', resource: 'laptop' });
+    await t.server.admin.run('room.create', { room: 'lobby@conference.localhost', name: 'Lobby' }, { via: 'socket', actor: 'test', scopes: ['*'] }, 'socket');
     await page.goto(`${t.httpUrl}/admin`);
     await page.fill('#login input[name=jid]', 'root@localhost');
     await page.fill('#login input[name=password]', 'wrong');
@@ -102,7 +103,8 @@ describe('web admin', function () {
     expect(await page.textContent('#who')).to.equal('root@localhost');
     await waitText(page, '#online', (x) => x === '1');
     expect(await page.textContent('#version')).to.match(/^\d+\.\d+\.\d+/);
-    expect(await page.textContent('#rooms-note')).to.match(/room management needs the muc module/);
+    // The muc module's room.list command fills the rooms table.
+    await waitText(page, '#rooms', (x) => x!.includes('lobby@conference.localhost'));
     expect(await page.textContent('#sessions')).to.include('alice@localhost/laptop');
     // Traffic shows in the dashboard's message count after a refresh.
     const before = Number(await page.textContent('#messages'));

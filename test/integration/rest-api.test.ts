@@ -261,6 +261,42 @@ describe('REST API', function () {
     h.client.close();
   });
 
+  it('manages rooms: create (409 when it exists), list with occupants, affiliations (outcasts are kept out), destroy (404 after)', async () => {
+    const created = await call('POST', '/rooms', { body: { room: 'team@conference.localhost', name: 'Team', owner: 'alice@localhost' } });
+    expect(created.status).to.equal(200);
+    expect(created.json).to.deep.include({ jid: 'team@conference.localhost', name: 'Team', persistent: true, occupants: 0 });
+    const again = await call('POST', '/rooms', { body: { room: 'team@conference.localhost' } });
+    expect([again.status, code(again)]).to.deep.equal([409, 'conflict']);
+    const elsewhere = await call('POST', '/rooms', { body: { room: 'team@conference.example.org' } });
+    expect(elsewhere.status).to.be.oneOf([400, 404]);
+
+    await t.addUser('roomie', 'pw');
+    await t.addUser('troll', 'pw');
+    const r = await rawLogin({ port: t.c2sPort, username: 'roomie', password: 'pw', resource: 'r' });
+    r.client.send("<presence to='team@conference.localhost/roomie'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    await r.client.expect(/<presence [^>]*from="team@conference.localhost\/roomie"/);
+    const list = await call('GET', '/rooms?host=localhost');
+    const team = (list.json.rooms as { jid: string; occupants: number }[]).find((x) => x.jid === 'team@conference.localhost');
+    expect(team?.occupants).to.equal(1);
+
+    const ban = await call('PUT', '/rooms/team@conference.localhost/affiliations', { body: { jid: 'troll@localhost', affiliation: 'outcast' } });
+    expect(ban.json).to.deep.equal({ room: 'team@conference.localhost', jid: 'troll@localhost', affiliation: 'outcast' });
+    const lastOwner = await call('PUT', '/rooms/team@conference.localhost/affiliations', { body: { jid: 'alice@localhost', affiliation: 'none' } });
+    expect([lastOwner.status, code(lastOwner)]).to.deep.equal([409, 'conflict']);
+    const troll = await rawLogin({ port: t.c2sPort, username: 'troll', password: 'pw', resource: 't' });
+    troll.client.send("<presence to='team@conference.localhost/troll'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    await troll.client.expect(/<presence [^>]*type="error"[^>]*>.*<forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/>/s);
+
+    const destroyed = await call('DELETE', '/rooms/team@conference.localhost', { body: { reason: 'spring cleaning' } });
+    expect(destroyed.json).to.deep.equal({ destroyed: 'team@conference.localhost' });
+    await r.client.expect(/<presence [^>]*type="unavailable"[^>]*>.*<destroy><reason>spring cleaning<\/reason><\/destroy>/s);
+    const gone = await call('DELETE', '/rooms/team@conference.localhost');
+    expect([gone.status, code(gone)]).to.deep.equal([404, 'not-found']);
+    expect(((await call('GET', '/rooms?host=localhost')).json.rooms as { jid: string }[]).map((x) => x.jid)).to.not.include('team@conference.localhost');
+    r.client.close();
+    troll.client.close();
+  });
+
   it('answers 503 unavailable when the module behind a command is not loaded', async () => {
     await t.server.control.unloadModule('localhost', 'vcard');
     const r = await call('GET', '/users/alice@localhost/vcard');
