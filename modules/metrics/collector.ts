@@ -6,6 +6,8 @@ import { MetricsRegistry, type Counter, type Histogram } from './registry.js';
 
 export interface HostProbe {
   sessions(): number;
+  /** Rooms and occupants of the host's MUC service, when the muc module is loaded. */
+  muc(): { rooms: number; occupants: number } | undefined;
 }
 
 export interface ServerProbe {
@@ -34,6 +36,12 @@ export class Collector {
     ]);
     r.gauge('starling_listeners', 'Listening sockets', () => [{ value: this.#status.listeners }]);
     r.gauge('starling_sessions', 'Bound client sessions by host', () => [...this.hosts].map(([host, p]) => ({ labels: { host }, value: p.sessions() })));
+    const mucGauge = (key: 'rooms' | 'occupants') => () => [...this.hosts].flatMap(([host, p]) => {
+      const s = p.muc();
+      return s ? [{ labels: { host }, value: s[key] }] : [];
+    });
+    r.gauge('starling_muc_rooms', 'Rooms of the MUC service by host', mucGauge('rooms'));
+    r.gauge('starling_muc_occupants', 'Occupants (nicknames) in the rooms of the MUC service by host', mucGauge('occupants'));
     this.logins = r.counter('starling_logins', 'Authentication attempts by host and result');
     this.stanzasIn = r.counter('starling_stanzas_received', 'Stanzas received from clients by host and kind');
     this.delivered = r.counter('starling_stanzas_delivered', 'Stanzas routed to a local recipient by host and kind');

@@ -29,7 +29,8 @@ export default defineModule({
   setup(ctx: ModuleContext<Options>) {
     const c = collectorFor(ctx.server);
     const host = ctx.host;
-    c.hosts.set(host, { sessions: () => ctx.sessions.count });
+    // Read at scrape time, so modules loaded after this one (or reloaded) are seen.
+    c.hosts.set(host, { sessions: () => ctx.sessions.count, muc: () => ctx.tryUse('muc')?.stats() });
     c.probe ??= {
       status: async () => {
         const s = await ctx.commands.run('server.status', {}, INTERNAL, 'rest') as { connections: number; s2sConnections: number; listeners: unknown[]; uptimeSeconds: number };

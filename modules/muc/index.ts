@@ -12,6 +12,17 @@ import { loadHistory, registerRoomMam } from './mam.js';
 import { registerNicks } from './register.js';
 import { registerRoomCommands } from './commands.js';
 
+/** What other modules (metrics) may read of the MUC service. */
+export interface MucStatsService {
+  stats(): { rooms: number; occupants: number };
+}
+
+declare module '../../src/api/index.js' {
+  interface Services {
+    muc: MucStatsService;
+  }
+}
+
 export default defineModule({
   name: 'muc',
   description: 'Multi-user chat rooms at conference.<host> (XEP-0045) with persistence, moderation and modern MUC extensions',
@@ -36,6 +47,7 @@ export default defineModule({
     registerRoomMam(svc);
     registerNicks(svc);
     registerRoomCommands(svc);
+    ctx.provide('muc', { stats: () => svc.stats() });
     for (const room of svc.rooms.values()) await loadHistory(svc, room);
 
     ctx.addRoute(domain, (ev) => svc.route(ev).catch((err: unknown) => ctx.log.error({ err }, 'MUC routing failed')));

@@ -65,6 +65,13 @@ export class MucService implements MucContext {
     return this.#admins.has(bare);
   }
 
+  /** Rooms on the service and occupants (nicknames) in them, for metrics. */
+  stats(): { rooms: number; occupants: number } {
+    let occupants = 0;
+    for (const room of this.rooms.values()) occupants += room.occupants.size;
+    return { rooms: this.rooms.size, occupants };
+  }
+
   forget(name: string): void {
     this.rooms.delete(name);
   }

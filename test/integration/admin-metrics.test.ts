@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { startWebServer, type WebTestServer } from '../helpers/web-server.js';
 import { rawLogin } from '../helpers/login.js';
 
-const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, offline: {}, metrics: {} };
+const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, offline: {}, metrics: {}, muc: { lockNewRooms: false } };
 
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -60,6 +60,14 @@ describe('metrics and health', function () {
     expect(sample(after, 'starling_event_loop_lag_seconds', { stat: 'p99' })).to.be.at.least(0);
     expect(sample(after, 'starling_uptime_seconds')).to.be.at.least(0);
     expect(after).not.to.match(/alice|bob/);
+
+    // Rooms and occupants of the MUC service follow joins.
+    expect(sample(after, 'starling_muc_rooms', { host: 'localhost' })).to.equal(0);
+    a.client.send("<presence to='metrics@conference.localhost/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    await a.client.expect(/<presence [^>]*from="metrics@conference.localhost\/alice"/);
+    const withRoom = await scrape();
+    expect(sample(withRoom, 'starling_muc_rooms', { host: 'localhost' })).to.equal(1);
+    expect(sample(withRoom, 'starling_muc_occupants', { host: 'localhost' })).to.equal(1);
     a.client.close();
     b.client.close();
   });
