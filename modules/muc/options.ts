@@ -34,6 +34,8 @@ export const mucOptions = z.object({
   limits: z.object({
     /** Rooms on the service. */
     maxRooms: z.number().int().min(1).default(10_000),
+    /** Rooms one user may own; creating one more is refused (service admins are exempt). */
+    maxRoomsPerUser: z.number().int().min(1).default(50),
     /** Occupants per room, whatever the room's own maximum says. */
     maxOccupants: z.number().int().min(1).default(1000),
     /** Messages of history a room keeps (caps the room's historylength). */

@@ -65,6 +65,13 @@ export class MucService implements MucContext {
     return this.#admins.has(bare);
   }
 
+  /** How many rooms `bare` owns (the rooms-per-user limit). */
+  roomsOwnedBy(bare: string): number {
+    let n = 0;
+    for (const room of this.rooms.values()) if (room.affiliation(bare) === 'owner') n++;
+    return n;
+  }
+
   /** Rooms on the service and occupants (nicknames) in them, for metrics. */
   stats(): { rooms: number; occupants: number } {
     let occupants = 0;
@@ -115,6 +122,11 @@ export class MucService implements MucContext {
     }
     if (this.rooms.size >= this.options.limits.maxRooms) {
       ev.reply(new StanzaError('resource-constraint', 'this service has as many rooms as it may have'));
+      return undefined;
+    }
+    const creator = ev.from.bare();
+    if (!this.isServiceAdmin(creator) && this.roomsOwnedBy(creator) >= this.options.limits.maxRoomsPerUser) {
+      ev.reply(new StanzaError('resource-constraint', `you own ${this.options.limits.maxRoomsPerUser} rooms, as many as one user may`));
       return undefined;
     }
     const record: RoomRecord = {

@@ -1,5 +1,6 @@
 // Crash durability (issue 12): a client writes in a loop — messages to an offline user (offline storage and both
-// users' message archives, XEP-0313) and roster changes — while the server process is killed with SIGKILL at a random moment, three times, restarting on the same
+// users' message archives, XEP-0313), messages to an archived room (its history and archive) and roster changes —
+// while the server process is killed with SIGKILL at a random moment, three times, restarting on the same
 // database each time. Everything the server acknowledged must be there afterwards exactly once; what was in flight
 // at the kill may be there or not, but never twice.
 //
@@ -17,6 +18,7 @@ const WINDOW = 8;          // iterations in flight, so that the kill lands among
 const CYCLES = 3;
 const ROSTER_EVERY = 10;   // every 10th barrier is a roster set (the others are pings)
 const SEED = Number(process.env.STARLING_CRASH_SEED ?? 20261128);
+const ROOM = 'crash@conference.localhost';   // provisioned, persistent, archived
 
 /** A small seeded generator, so a failing run can be repeated with STARLING_CRASH_SEED. */
 function random(seed: number): () => number {
@@ -42,6 +44,7 @@ async function writeUntilKilled(client: RawClient, first: number): Promise<numbe
   const fill = () => {
     for (; inFlight < WINDOW; inFlight++, next++) {
       client.send(`<message to='bob@localhost' type='chat' id='m${next}'><body>${next}</body></message>`);
+      client.send(`<message to='${ROOM}' type='groupchat' id='g${next}'><body>${next}</body></message>`);
       client.send(next % ROSTER_EVERY === 0
         ? `<iq type='set' id='b${next}'><query xmlns='jabber:iq:roster'><item jid='c${next}@example.net'/></query></iq>`
         : `<iq type='get' id='b${next}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
@@ -90,18 +93,32 @@ async function offlineNumbers(port: number, last: number): Promise<number[]> {
   return seen;
 }
 
-/** Every body in alice's archive of her conversation with bob, in archive order, paging through it with RSM. */
-async function archivedNumbers(port: number): Promise<number[]> {
+/** Joins the room as alice's current resource and waits for the self-presence. */
+async function joinRoom(client: RawClient, nick: string): Promise<void> {
+  client.send(`<presence to='${ROOM}/${nick}'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`);
+  await client.expect(new RegExp(`<presence [^>]*from="${ROOM}/${nick}"`), 10_000);
+}
+
+/**
+ * Every body in an archive, in archive order, paging through it with RSM: alice's archive of her conversation with
+ * bob (`to` undefined), or the room's (`to` = the room).
+ */
+async function archivedNumbers(port: number, to?: string): Promise<number[]> {
   const { client } = await rawLogin({ port, username: 'alice', password: 'pw', resource: 'mam' });
+  if (to) await joinRoom(client, 'reader');
+  const target = to ? ` to='${to}'` : '';
+  const withField = to ? '' : `<field var='with'><value>bob@localhost</value></field>`;
   const out: number[] = [];
   let after = '';
   for (let page = 1; ; page++) {
-    client.send(`<iq type='set' id='q${page}'><query xmlns='urn:xmpp:mam:2' queryid='c${page}'><x xmlns='jabber:x:data' type='submit'>`
-      + `<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field><field var='with'><value>bob@localhost</value></field></x>`
+    client.send(`<iq type='set' id='q${page}'${target}><query xmlns='urn:xmpp:mam:2' queryid='c${page}'><x xmlns='jabber:x:data' type='submit'>`
+      + `<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>${withField}</x>`
       + `<set xmlns='http://jabber.org/protocol/rsm'><max>250</max>${after ? `<after>${after}</after>` : ''}</set></query></iq>`);
-    const m = await client.expect(new RegExp(`([\\s\\S]*?)<iq\\b[^>]*id=["']q${page}["'][\\s\\S]*?</iq>`), 10_000);
+    // (No leading lazy group in the pattern: on a growing buffer that makes every attempt quadratic.)
+    const m = await client.expect(new RegExp(`<iq\\b[^>]*id=["']q${page}["'][\\s\\S]*?</iq>`), 10_000);
+    const results = m.input!.slice(0, m.index);
     expect(m[0], 'MAM query answered').to.match(/type=["']result["']/);
-    for (const r of m[1]!.matchAll(/<result\b[\s\S]*?<body>(\d+)<\/body>/g)) out.push(Number(r[1]));
+    for (const r of results.matchAll(/<result\b[\s\S]*?<body>(\d+)<\/body>/g)) out.push(Number(r[1]));
     if (/complete=["']true["']/.test(m[0])) break;
     after = m[0].match(/<last>([^<]+)<\/last>/)?.[1] ?? '';
     if (!after) break;
@@ -144,6 +161,7 @@ describe('crash durability: kill -9 while writing', function () {
       '  message: {}',
       '  offline: { maxMessages: 100000 }',
       '  mam: {}',
+      '  muc: { rooms: [{ name: crash, config: { persistent: true, archive: true } }], limits: { messagesPerSecond: 100000, messageBurst: 100000 } }',
     ]));
     for (const user of ['alice', 'bob']) expect(await runCli(['-c', configFile, 'adduser', `${user}@localhost`, '--password', 'pw'])).to.equal(0);
   });
@@ -153,13 +171,14 @@ describe('crash durability: kill -9 while writing', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`keeps every acknowledged offline message, archived message and roster change across ${CYCLES} kills (seed ${SEED})`, async () => {
+  it(`keeps every acknowledged offline message, archived 1:1 and room message and roster change across ${CYCLES} kills (seed ${SEED})`, async () => {
     const rand = random(SEED);
     const acknowledged: number[] = [];
     let first = 1;
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       server = await startServerProcess(configFile);
       const { client } = await rawLogin({ port: server.ports.starttls, username: 'alice', password: 'pw', resource: `w${cycle}` });
+      await joinRoom(client, `w${cycle}`);
       const victim = server;
       const delay = 150 + Math.floor(rand() * 600);
       const killer = new Promise<void>((resolve) => setTimeout(() => void victim.kill('SIGKILL').then(() => resolve()), delay));
@@ -176,13 +195,21 @@ describe('crash durability: kill -9 while writing', function () {
     }
 
     server = await startServerProcess(configFile);
+    const debug = (what: string) => { if (process.env.STARLING_CRASH_DEBUG) console.log(`${new Date().toISOString()} ${what}`); };
+    debug('restarted');
     const archived = check(await archivedNumbers(server.ports.starttls), acknowledged);
     expect(archived.duplicates, 'messages archived twice').to.deep.equal([]);
     expect(archived.missing, 'acknowledged messages missing from the archive').to.deep.equal([]);
+    debug('user archive read');
+    const roomArchive = check(await archivedNumbers(server.ports.starttls, ROOM), acknowledged);
+    expect(roomArchive.duplicates, 'room messages archived twice').to.deep.equal([]);
+    expect(roomArchive.missing, 'acknowledged room messages missing from the room archive').to.deep.equal([]);
+    debug('room archive read');
     const delivered = check(await offlineNumbers(server.ports.starttls, acknowledged.at(-1)!), acknowledged);
     expect(delivered.duplicates, 'messages delivered twice').to.deep.equal([]);
     expect(delivered.missing, 'acknowledged messages lost').to.deep.equal([]);
 
+    debug('offline messages read');
     const roster = await rosterItems(server.ports.starttls);
     const lostItems = acknowledged.filter((n) => n % ROSTER_EVERY === 0 && !roster.has(`c${n}@example.net`));
     expect(lostItems, 'acknowledged roster changes lost').to.deep.equal([]);

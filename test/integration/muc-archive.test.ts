@@ -231,4 +231,19 @@ describe('muc: service policies and limits', function () {
     await maker.createRoom(`r2@${SERVICE}`, 'm');
     expect(errorCondition(await maker.join(`r3@${SERVICE}`, 'm'))).to.equal('resource-constraint');
   });
+
+  it('limits the rooms one user may own (limits.maxRoomsPerUser, resource-constraint); service admins are exempt', async function () {
+    await t.stop();
+    t = await startTestServer({ modules: { ...MODULES, muc: { admins: ['boss@localhost'], limits: { maxRoomsPerUser: 2 } } } });
+    await t.addUser('maker', 'pw');
+    await t.addUser('boss', 'pw');
+    const maker = await MucUser.login(t.c2sPort, 'maker');
+    const boss = await MucUser.login(t.c2sPort, 'boss');
+    users.push(maker, boss);
+    await maker.createRoom(`p1@${SERVICE}`, 'm');
+    await maker.createRoom(`p2@${SERVICE}`, 'm');
+    const refused = await maker.join(`p3@${SERVICE}`, 'm');
+    expect(errorCondition(refused)).to.equal('resource-constraint');
+    for (const n of [1, 2, 3]) await boss.createRoom(`b${n}@${SERVICE}`, 'b');
+  });
 });
