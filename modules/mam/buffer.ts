@@ -79,6 +79,11 @@ export class BufferedArchive implements ArchiveStore {
     return this.inner.delete(user, query);
   }
 
+  countAll(): Promise<number> {
+    void this.flush();
+    return this.inner.countAll();
+  }
+
   deleteOlderThan(before: number): Promise<number> {
     void this.flush();
     return this.inner.deleteOlderThan(before);

@@ -104,6 +104,7 @@ export default defineModule({
     const service: MamService = {
       purge: (user, range) => store.delete(user, range ?? {}),
       expire: (before) => store.deleteOlderThan(before),
+      size: () => store.countAll(),
       idFor: (stanza, user) => archiver.idFor(stanza, user),
     };
     ctx.provide('mam', service);

@@ -13,6 +13,8 @@ export interface MamService {
   purge(user: string, range?: Pick<ArchiveQuery, 'with' | 'start' | 'end'>): Promise<number>;
   /** Deletes every user's messages older than `before` (ms since epoch); chunked. */
   expire(before: number): Promise<number>;
+  /** Archived messages, all users of the host together (metrics). */
+  size(): Promise<number>;
   /** The archive id `stanza` got in `user`'s archive while it was routed, if any (for carbons, offline). */
   idFor(stanza: import('ltx').Element, user: string): string | undefined;
 }

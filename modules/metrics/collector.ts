@@ -8,6 +8,8 @@ export interface HostProbe {
   sessions(): number;
   /** Rooms and occupants of the host's MUC service, when the muc module is loaded. */
   muc(): { rooms: number; occupants: number } | undefined;
+  /** Stored message counts (offline queues, message archive) of the modules that are loaded; read before a scrape. */
+  stored(): Promise<{ offline?: number; archive?: number }>;
 }
 
 export interface ServerProbe {
@@ -24,6 +26,7 @@ export class Collector {
   readonly routing: Histogram;
   readonly lag: IntervalHistogram;
   #status = { connections: 0, s2sConnections: 0, listeners: 0, uptimeSeconds: 0 };
+  #stored = new Map<string, { offline?: number; archive?: number }>();
   probe: ServerProbe | null = null;
 
   constructor() {
@@ -40,6 +43,12 @@ export class Collector {
       const s = p.muc();
       return s ? [{ labels: { host }, value: s[key] }] : [];
     });
+    const storedGauge = (key: 'offline' | 'archive') => () => [...this.#stored].flatMap(([host, s]) => {
+      const v = s[key];
+      return v === undefined ? [] : [{ labels: { host }, value: v }];
+    });
+    r.gauge('starling_offline_messages', 'Messages waiting in offline storage by host', storedGauge('offline'));
+    r.gauge('starling_archived_messages', 'Messages in the users\' message archives (MAM) by host', storedGauge('archive'));
     r.gauge('starling_muc_rooms', 'Rooms of the MUC service by host', mucGauge('rooms'));
     r.gauge('starling_muc_occupants', 'Occupants (nicknames) in the rooms of the MUC service by host', mucGauge('occupants'));
     this.logins = r.counter('starling_logins', 'Authentication attempts by host and result');
@@ -79,6 +88,7 @@ export class Collector {
 
   async render(): Promise<string> {
     if (this.probe) this.#status = await this.probe.status();
+    this.#stored = new Map(await Promise.all([...this.hosts].map(async ([host, p]) => [host, await p.stored()] as const)));
     const text = this.registry.render();
     this.lag.reset();
     return text;

@@ -30,7 +30,11 @@ export default defineModule({
     const c = collectorFor(ctx.server);
     const host = ctx.host;
     // Read at scrape time, so modules loaded after this one (or reloaded) are seen.
-    c.hosts.set(host, { sessions: () => ctx.sessions.count, muc: () => ctx.tryUse('muc')?.stats() });
+    c.hosts.set(host, {
+      sessions: () => ctx.sessions.count,
+      muc: () => ctx.tryUse('muc')?.stats(),
+      stored: async () => ({ offline: await ctx.tryUse('offline')?.queued(), archive: await ctx.tryUse('mam')?.size() }),
+    });
     c.probe ??= {
       status: async () => {
         const s = await ctx.commands.run('server.status', {}, INTERNAL, 'rest') as { connections: number; s2sConnections: number; listeners: unknown[]; uptimeSeconds: number };

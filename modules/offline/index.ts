@@ -50,6 +50,7 @@ export default defineModule({
     // Storing and delivering for one account take turns: this is what makes delivery exactly once.
     const serial = new KeyedSerial();
     ctx.addFeature('msgoffline');
+    ctx.provide('offline', { queued: () => queue.total() });
 
     ctx.hook('message/offline', (ev: OfflineMessageEvent) => {
       // Not worth keeping: the message module answers service-unavailable (RFC 6121 §8.5.2.2.1).

@@ -17,6 +17,11 @@ export interface StoredMessage {
 export class OfflineQueue {
   constructor(private readonly archive: ArchiveStore) {}
 
+  /** Messages waiting for every user of the host (metrics). */
+  total(): Promise<number> {
+    return this.archive.countAll();
+  }
+
   /** How many messages wait for `user`, and the key of the newest. */
   async stats(user: string): Promise<{ count: number; lastKey: number }> {
     const r = await this.archive.find(user, { reverse: true, limit: 1, total: true });

@@ -88,6 +88,8 @@ export interface ArchiveStore {
   delete(user: string, query?: Pick<ArchiveQuery, 'with' | 'start' | 'end'>): Promise<number>;
   /** Deletes items of every user older than `before` ms; chunked so the event loop is not blocked for long. */
   deleteOlderThan(before: number): Promise<number>;
+  /** Items of every user in this store (for metrics; may cost a scan of the store's index). */
+  countAll(): Promise<number>;
 }
 
 export interface StoreTypes {

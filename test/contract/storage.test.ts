@@ -423,6 +423,18 @@ function storageContract(label: string, create: () => Promise<Harness>): void {
         expect(await a.deleteOlderThan(T0)).to.equal(0);
       });
 
+      it('counts the items of every user of the store, and only of this store', async () => {
+        const other = s.open('example.com', 'muc', 'archive');
+        expect(await a.countAll()).to.equal(0);
+        await fill(a, 'alice', 3);
+        await fill(a, 'bob', 2);
+        await fill(other, 'alice', 7);
+        expect(await a.countAll()).to.equal(5);
+        expect(await other.countAll()).to.equal(7);
+        await a.delete('bob');
+        expect(await a.countAll()).to.equal(3);
+      });
+
       it('keeps sortIds growing after deletes', async () => {
         const [first] = await fill(a, 'alice', 3);
         await a.delete('alice');

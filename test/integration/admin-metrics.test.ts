@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { startWebServer, type WebTestServer } from '../helpers/web-server.js';
 import { rawLogin } from '../helpers/login.js';
 
-const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, offline: {}, metrics: {}, muc: { lockNewRooms: false } };
+const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, offline: {}, metrics: {}, muc: { lockNewRooms: false }, mam: {} };
 
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -60,6 +60,17 @@ describe('metrics and health', function () {
     expect(sample(after, 'starling_event_loop_lag_seconds', { stat: 'p99' })).to.be.at.least(0);
     expect(sample(after, 'starling_uptime_seconds')).to.be.at.least(0);
     expect(after).not.to.match(/alice|bob/);
+
+    // Stored messages: five 1:1 messages archived on both sides; one to an offline account waits in offline storage.
+    expect(sample(after, 'starling_archived_messages', { host: 'localhost' })).to.equal(10);
+    expect(sample(after, 'starling_offline_messages', { host: 'localhost' })).to.equal(0);
+    await t.addUser('carol', 'pw');
+    a.client.send("<message to='carol@localhost' type='chat' id='off1'><body>later</body></message>");
+    a.client.send("<iq type='get' to='localhost' id='sync2'><ping xmlns='urn:xmpp:ping'/></iq>");
+    await a.client.expect(/id="sync2"/);
+    const stored = await scrape();
+    expect(sample(stored, 'starling_offline_messages', { host: 'localhost' })).to.equal(1);
+    expect(sample(stored, 'starling_archived_messages', { host: 'localhost' })).to.equal(12);   // both sides again
 
     // Rooms and occupants of the MUC service follow joins.
     expect(sample(after, 'starling_muc_rooms', { host: 'localhost' })).to.equal(0);

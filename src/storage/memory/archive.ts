@@ -100,6 +100,13 @@ export class MemoryArchiveStore implements ArchiveStore {
     return n;
   }
 
+  async countAll(): Promise<number> {
+    this.state.assertOpen();
+    let n = 0;
+    for (const log of this.owners(false)?.values() ?? []) n += log.items.length;
+    return n;
+  }
+
   async deleteOlderThan(before: number): Promise<number> {
     this.state.assertOpen();
     const owners = this.owners(false);

@@ -129,6 +129,11 @@ export class SqliteArchiveStore implements ArchiveStore {
     return this.ctx.deleteInChunks(stmt, filter.params, new Budget());
   }
 
+  async countAll(): Promise<number> {
+    this.ctx.assertOpen();
+    return this.ctx.stmt<[string, string], { n: number }>('SELECT count(*) AS n FROM archive WHERE host = ? AND store = ?').get(this.host, this.store)!.n;
+  }
+
   async deleteOlderThan(before: number): Promise<number> {
     this.ctx.assertOpen();
     const stmt = this.ctx.stmt(
