@@ -2,7 +2,7 @@
 // SQLite rewrites every index page a transaction touches (one per archive owner and index, whatever the number of
 // rows), so rows per commit is what decides the cost per message on a busy server. Every read or delete through this
 // store writes the queue first, so whoever reads here sees every append made before (a query right after a message
-// finds it).
+// finds it); the SQLite driver does the batch inserts on a writer thread (src/storage/sqlite/archive-writer.ts).
 //   flushMs = 0 (the default): a group commit at the end of the event-loop turn, and enqueue() returns a promise
 //     that settles once the row is committed. The message waits for it, so whatever the server acknowledges after
 //     it (an IQ result, an XEP-0198 ack) implies the row is on disk: nothing acknowledged is lost to a crash.
@@ -17,6 +17,8 @@ export class BufferedArchive implements ArchiveStore {
   #queue: ArchiveAppend[] = [];
   #committed: (() => void)[] = [];
   #scheduled = false;
+  /** Settles when every batch handed to the store so far is written (the store may write on another thread). */
+  #inFlight: Promise<void> = Promise.resolve();
 
   #timer: NodeJS.Timeout | undefined;
 
@@ -57,35 +59,43 @@ export class BufferedArchive implements ArchiveStore {
     this.#queue = [];
     this.#committed = [];
     // A failed write is logged and the messages go on (they are delivered; only their history entry is missing).
-    return this.inner.appendMany(rows).then(() => undefined, (err: unknown) => {
+    const written = this.inner.appendMany(rows).then(() => undefined, (err: unknown) => {
       this.log.error({ err, rows: rows.length }, 'could not archive messages');
     }).finally(() => {
       for (const done of committed) done();
     });
+    this.#inFlight = Promise.all([this.#inFlight, written]).then(() => undefined);
+    return written;
   }
 
-  appendMany(items: readonly ArchiveAppend[]): Promise<ArchiveItem[]> {
+  /** Writes the queue and waits until everything appended before is in the store, so a read sees it. */
+  settled(): Promise<void> {
     void this.flush();
+    return this.#inFlight;
+  }
+
+  async appendMany(items: readonly ArchiveAppend[]): Promise<ArchiveItem[]> {
+    await this.settled();
     return this.inner.appendMany(items);
   }
 
-  find(user: string, query: ArchiveQuery): Promise<ArchiveResult> {
-    void this.flush();
+  async find(user: string, query: ArchiveQuery): Promise<ArchiveResult> {
+    await this.settled();
     return this.inner.find(user, query);
   }
 
-  delete(user: string, query?: Pick<ArchiveQuery, 'with' | 'start' | 'end'>): Promise<number> {
-    void this.flush();
+  async delete(user: string, query?: Pick<ArchiveQuery, 'with' | 'start' | 'end'>): Promise<number> {
+    await this.settled();
     return this.inner.delete(user, query);
   }
 
-  countAll(): Promise<number> {
-    void this.flush();
+  async countAll(): Promise<number> {
+    await this.settled();
     return this.inner.countAll();
   }
 
-  deleteOlderThan(before: number): Promise<number> {
-    void this.flush();
+  async deleteOlderThan(before: number): Promise<number> {
+    await this.settled();
     return this.inner.deleteOlderThan(before);
   }
 }

@@ -53,7 +53,7 @@ export default defineModule({
   setup(ctx: ModuleContext<Options>) {
     const opts = ctx.options;
     const store = new BufferedArchive(ctx.openStore('', 'archive'), ctx.log, { flushMs: opts.writeBatchMs, maxRows: 2000 });
-    ctx.onUnload(() => store.flush());
+    ctx.onUnload(() => store.settled());
     const prefs = new PrefsStore(ctx.openStore('prefs', 'keyval'), opts.defaultPrefs, opts.cacheUsers);
     const archiver = new Archiver(ctx as ModuleContext<unknown>, store, prefs);
     for (const f of [NS_MAM, NS_MAM_EXTENDED, NS_SID]) ctx.addFeature(f, 'account');
