@@ -198,11 +198,12 @@ const warm = samples[Math.min(samples.length - 1, Math.floor(samples.length * WA
 const last = samples.at(-1)!;
 const growth = (last.rssMb - warm.rssMb) * 1024 * 1024;
 const allowed = Math.max(warm.rssMb * 1024 * 1024 * MAX_GROWTH.fraction, MAX_GROWTH.bytes);
-const worstLag = Math.max(...samples.map((s) => s.serverLagP99));
+// Like the RSS check, the lag check starts after the warm-up (the first logins of every client at once, JIT).
+const worstLag = Math.max(...samples.filter((s) => s.t >= warm.t).map((s) => s.serverLagP99));
 const worstPing = Math.max(...samples.map((s) => s.pingP99).filter(Number.isFinite));
 const checks = [
   { ok: growth <= allowed, text: `RSS after warm-up ${warm.rssMb.toFixed(1)} MB (t=${warm.t.toFixed(0)} s) -> ${last.rssMb.toFixed(1)} MB at the end: ${(growth / 1048576).toFixed(1)} MB growth (allowed ${(allowed / 1048576).toFixed(1)} MB)` },
-  { ok: worstLag <= MAX_SERVER_LAG_P99_MS, text: `worst per-second p99 of the server's event-loop delay: ${worstLag.toFixed(1)} ms (limit ${MAX_SERVER_LAG_P99_MS} ms); worst ping p99 over a ${intervalS} s window: ${worstPing.toFixed(2)} ms` },
+  { ok: worstLag <= MAX_SERVER_LAG_P99_MS, text: `worst per-second p99 of the server's event-loop delay after the warm-up: ${worstLag.toFixed(1)} ms (limit ${MAX_SERVER_LAG_P99_MS} ms); worst ping p99 over a ${intervalS} s window: ${worstPing.toFixed(2)} ms` },
   { ok: last.logins > 0 && last.received > 0, text: `${last.logins} logins, ${last.sent} messages sent, ${last.received} received, ${last.joins} room joins, ${last.errors} client errors` },
 ];
 const report = [

@@ -2,7 +2,7 @@
 // SQLite rewrites every index page a transaction touches (one per archive owner and index, whatever the number of
 // rows), so rows per commit is what decides the cost per message on a busy server. Every read or delete through this
 // store writes the queue first, so whoever reads here sees every append made before (a query right after a message
-// finds it); the SQLite driver does the batch inserts on a writer thread (src/storage/sqlite/archive-writer.ts).
+// finds it);
 //   flushMs = 0 (the default): a group commit at the end of the event-loop turn, and enqueue() returns a promise
 //     that settles once the row is committed. The message waits for it, so whatever the server acknowledges after
 //     it (an IQ result, an XEP-0198 ack) implies the row is on disk: nothing acknowledged is lost to a crash.
@@ -17,8 +17,10 @@ export class BufferedArchive implements ArchiveStore {
   #queue: ArchiveAppend[] = [];
   #committed: (() => void)[] = [];
   #scheduled = false;
-  /** Settles when every batch handed to the store so far is written (the store may write on another thread). */
-  #inFlight: Promise<void> = Promise.resolve();
+  /** The batch being written, if any: one at a time, and what arrives meanwhile goes into the next one (group commit:
+   *  the busier the server, the more rows per transaction). */
+  #writing: Promise<void> | null = null;
+  #again = false;
 
   #timer: NodeJS.Timeout | undefined;
 
@@ -49,10 +51,14 @@ export class BufferedArchive implements ArchiveStore {
     return committed;
   }
 
-  /** Writes the queue now (the driver inserts synchronously, before the returned promise settles). */
+  /** Writes the queue now, or as the next batch once the one being written is committed. */
   flush(): Promise<void> {
     this.#scheduled = false;
     clearTimeout(this.#timer);
+    if (this.#writing) {
+      this.#again = true;
+      return this.#writing;
+    }
     if (this.#queue.length === 0) return Promise.resolve();
     const rows = this.#queue;
     const committed = this.#committed;
@@ -63,15 +69,22 @@ export class BufferedArchive implements ArchiveStore {
       this.log.error({ err, rows: rows.length }, 'could not archive messages');
     }).finally(() => {
       for (const done of committed) done();
+      this.#writing = null;
+      if (this.#again) {
+        this.#again = false;
+        void this.flush();
+      }
     });
-    this.#inFlight = Promise.all([this.#inFlight, written]).then(() => undefined);
+    this.#writing = written;
     return written;
   }
 
   /** Writes the queue and waits until everything appended before is in the store, so a read sees it. */
-  settled(): Promise<void> {
-    void this.flush();
-    return this.#inFlight;
+  async settled(): Promise<void> {
+    while (this.#queue.length > 0 || this.#writing) {
+      void this.flush();
+      await (this.#writing ?? Promise.resolve());
+    }
   }
 
   async appendMany(items: readonly ArchiveAppend[]): Promise<ArchiveItem[]> {

@@ -54,13 +54,6 @@ export class SqliteArchiveStore implements ArchiveStore {
   async appendMany(items: readonly ArchiveAppend[]): Promise<ArchiveItem[]> {
     this.ctx.assertOpen();
     const checked = items.map((i) => ({ ...i, when: checkWhen(i.when), id: i.id !== undefined ? checkItemId(i.id) : undefined }));
-    if (checked.length === 0) return [];
-    const writer = this.ctx.writer;
-    if (writer) {
-      // On the writer thread (see archive-writer.ts): resolves once the batch is committed.
-      const done = await writer.append(checked.map((i) => ({ host: this.host, store: this.store, owner: i.user, id: i.id, when: i.when, with: i.with, kind: i.kind, xml: i.xml })));
-      return done.map(([id, sortId], k) => ({ id, sortId, when: checked[k]!.when, with: checked[k]!.with, kind: checked[k]!.kind, xml: checked[k]!.xml }));
-    }
     const run = this.ctx.db.transaction(() => checked.map((item) => {
       for (;;) {
         const id = item.id ?? newItemId();

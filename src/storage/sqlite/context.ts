@@ -2,13 +2,12 @@
 // each statement is prepared once per driver and reused by every store) and the closed flag.
 import type Database from 'better-sqlite3';
 import { CHUNK_ROWS, closedError, yieldToEventLoop } from '../ids.js';
-import type { ArchiveWriter } from './archive-writer.js';
 
 export class SqliteContext {
   closed = false;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(readonly db: Database.Database, readonly path: string, readonly writer: ArchiveWriter | null = null) {}
+  constructor(readonly db: Database.Database, readonly path: string) {}
 
   stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
     let s = this.statements.get(sql);

@@ -7,7 +7,6 @@ import type { AccountStore, StorageDriver, StoreTypes } from '../types.js';
 import { CHUNK_ROWS } from '../ids.js';
 import { SqliteAccountStore } from './accounts.js';
 import { SqliteArchiveStore, storesOf } from './archive.js';
-import { ArchiveWriter } from './archive-writer.js';
 import { Budget, SqliteContext } from './context.js';
 import { SqliteKeyValueStore, SqliteMapStore } from './kv.js';
 import { MIGRATIONS, runMigrations, schemaVersion, tooNewError } from './migrations.js';
@@ -19,8 +18,8 @@ export class SqliteStorage implements StorageDriver {
   private readonly stores = new Map<string, StoreTypes[keyof StoreTypes]>();
 
   /** Takes a configured and migrated connection; use openSqliteStorage(). */
-  constructor(db: Database.Database, readonly path: string, writer: ArchiveWriter | null = null) {
-    this.ctx = new SqliteContext(db, path, writer);
+  constructor(db: Database.Database, readonly path: string) {
+    this.ctx = new SqliteContext(db, path);
     this.accounts = new SqliteAccountStore(this.ctx);
   }
 
@@ -73,7 +72,6 @@ export class SqliteStorage implements StorageDriver {
     if (this.ctx.closed) return;
     this.ctx.closed = true;
     try {
-      await this.ctx.writer?.close();
       this.ctx.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.ctx.db.close();
@@ -103,9 +101,7 @@ export function openSqliteStorage(path: string, synchronous: 'normal' | 'full' =
     db.pragma('wal_autocheckpoint = 10000');
     db.pragma('foreign_keys = ON');
     runMigrations(db);
-    // Batched archive inserts go to a writer thread with its own connection (a file is needed to share it).
-    const writer = path === ':memory:' ? null : new ArchiveWriter(path, synchronous);
-    return new SqliteStorage(db, path, writer);
+    return new SqliteStorage(db, path);
   } catch (err) {
     db?.close();
     const message = `cannot open SQLite database ${path}: ${err instanceof Error ? err.message : String(err)}`;
