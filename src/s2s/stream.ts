@@ -7,6 +7,7 @@ import type { LimitsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { NS } from '../xml/ns.js';
 import { StreamParser, type ParserErrorCondition } from '../xml/parser.js';
+import { InputQueue } from '../stream/input-queue.js';
 import type { S2SSocket } from './socket.js';
 
 type Item =
@@ -27,9 +28,15 @@ export abstract class XmlStream {
   log: Logger;
   protected headerSent = false;
   #parser!: StreamParser;
-  #queue: Item[] = [];
-  #busy = false;
-  #paused = false;
+  /** Parsed, not yet handled; one at a time, in order (src/stream/input-queue.ts). */
+  #queue: InputQueue<Item> = new InputQueue<Item>({
+    process: (item) => this.#process(item),
+    fail: (err) => this.#fail(err),
+    stopped: () => this.state === 'closed',
+    limit: () => this.limits.pendingElements,
+    pause: () => this.socket.pause(),
+    resume: () => this.socket.resume(),
+  });
   #closeTimer: NodeJS.Timeout | null = null;
   #onClosed: Array<(reason: string) => void> = [];
 
@@ -69,45 +76,13 @@ export abstract class XmlStream {
 
   #parseError(condition: ParserErrorCondition, text: string): void {
     this.log.info({ condition, text }, 'rejected malformed input');
-    this.#queue.length = 0;
+    this.#queue.clear();
     this.streamError(new StreamError(condition, text));
   }
 
   #enqueue(item: Item): void {
     if (this.state === 'closed') return;
     this.#queue.push(item);
-    if (!this.#busy) this.#drain();
-    else if (!this.#paused && this.#queue.length > this.limits.pendingElements) {
-      this.#paused = true;
-      this.socket.pause();
-    }
-  }
-
-  #drain(): void {
-    this.#busy = true;
-    while (this.#queue.length > 0) {
-      if (this.state === 'closed') {
-        this.#queue.length = 0;
-        break;
-      }
-      const item = this.#queue.shift()!;
-      let r: MaybePromise;
-      try {
-        r = this.#process(item);
-      } catch (err) {
-        this.#fail(err);
-        continue;
-      }
-      if (r instanceof Promise) {
-        r.catch((err) => this.#fail(err)).finally(() => this.#drain());
-        return;
-      }
-    }
-    this.#busy = false;
-    if (this.#paused) {
-      this.#paused = false;
-      this.socket.resume();
-    }
   }
 
   #fail(err: unknown): void {
@@ -194,7 +169,7 @@ export abstract class XmlStream {
     if (this.state === 'closed') return;
     const wasOpen = this.state === 'open';
     this.state = 'closed';
-    this.#queue.length = 0;
+    this.#queue.clear();
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     if (wasOpen) this.onClosing();
     this.log.debug({ reason }, 's2s connection closed');

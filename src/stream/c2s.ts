@@ -13,6 +13,7 @@ import { nameprep, resourceprep, tryParseJid, jid as makeJid, type Jid } from '.
 import type { Logger } from '../log.js';
 import type { Transport } from '../net/transport.js';
 import { NS } from '../xml/ns.js';
+import { InputQueue } from './input-queue.js';
 import { StreamParser, type ParserErrorCondition, type ParserLimits } from '../xml/parser.js';
 import { errorReply, iqResult } from '../xml/stanza.js';
 import type { StreamDeps } from './deps.js';
@@ -50,9 +51,15 @@ export class C2SSession implements ClientSession {
   #transport: Transport;
   #deps: StreamDeps;
   #parser!: StreamParser;
-  #queue: QueueItem[] = [];
-  #busy = false;
-  #paused = false;
+  /** Parsed, not yet handled; one at a time, in order (src/stream/input-queue.ts). */
+  #queue: InputQueue<QueueItem> = new InputQueue<QueueItem>({
+    process: (item) => this.#process(item),
+    fail: (err) => this.#fail(err),
+    stopped: () => this.state === 'closed',
+    limit: () => this.#deps.config.limits.pendingElements,
+    pause: () => this.#transport.pause(),
+    resume: () => this.#transport.resume(),
+  });
   #headerSent = false;
   #authenticated = false;
   #sasl: { mechanism: SaslMechanism; name: string; awaitingInitial: boolean } | null = null;
@@ -128,7 +135,7 @@ export class C2SSession implements ClientSession {
     const app = condition === 'policy-violation' && /size|large|big|bytes/i.test(text)
       ? new Element('stanza-too-big', { xmlns: NS.XMPP_ERRORS })
       : undefined;
-    this.#queue.length = 0;
+    this.#queue.clear();
     this.#streamError(new StreamError(condition, text, app));
   }
 
@@ -136,38 +143,6 @@ export class C2SSession implements ClientSession {
     if (this.#forward) return this.#forward.#enqueue(item);
     if (this.state === 'closed') return;
     this.#queue.push(item);
-    if (!this.#busy) this.#drain();
-    else if (!this.#paused && this.#queue.length > this.#deps.config.limits.pendingElements) {
-      this.#paused = true;
-      this.#transport.pause();
-    }
-  }
-
-  #drain(): void {
-    this.#busy = true;
-    while (this.#queue.length > 0) {
-      if (this.state === 'closed') {
-        this.#queue.length = 0;
-        break;
-      }
-      const item = this.#queue.shift()!;
-      let r: MaybePromise;
-      try {
-        r = this.#process(item);
-      } catch (err) {
-        this.#fail(err);
-        continue;
-      }
-      if (r instanceof Promise) {
-        r.catch((err) => this.#fail(err)).finally(() => this.#drain());
-        return;
-      }
-    }
-    this.#busy = false;
-    if (this.#paused) {
-      this.#paused = false;
-      this.#transport.resume();
-    }
   }
 
   #fail(err: unknown): void {
@@ -785,7 +760,7 @@ export class C2SSession implements ClientSession {
     if (!this.#detachHandler(reason)) return false;
     this.#flushFilters();
     this.#detached = true;
-    this.#queue.length = 0;
+    this.#queue.clear();
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.log.info({ reason }, 'connection lost; session detached');
     return true;
@@ -809,8 +784,6 @@ export class C2SSession implements ClientSession {
     this.#transport = other.#transport;
     this.#parser = other.#parser;
     this.#listen(this.#transport);
-    this.#queue.push(...other.#queue);
-    other.#queue.length = 0;
     other.state = 'closed';
     other.#cleanedUp = true;
     this.#deps.onClosed(other);
@@ -819,9 +792,7 @@ export class C2SSession implements ClientSession {
     this.lastWrite = Date.now();
     this.log.info({ via: other.id, ip: other.ip }, 'session resumed on a new connection');
     // The caller answers first (e.g. <resumed/>); what the client sent after that is processed next.
-    if (this.#queue.length > 0) queueMicrotask(() => {
-      if (!this.#busy) this.#drain();
-    });
+    this.#queue.takeOver(other.#queue);
   }
 
   /** Whitespace keepalive (RFC 6120 §4.6.1). */
@@ -880,7 +851,7 @@ export class C2SSession implements ClientSession {
     if (this.state === 'closed' || this.#detached) return;
     if (this.#tryDetach(reason)) return;
     this.state = 'closed';
-    this.#queue.length = 0;
+    this.#queue.clear();
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.#cleanup(reason);
     this.log.debug({ reason }, 'connection closed');

@@ -152,7 +152,7 @@ describe('crash durability: kill -9 while writing', function () {
   let server: ServerProcess | null = null;
 
   before(async () => {
-    ({ dir, configFile } = makeConfigDir('starling-crash-', [
+    ({ dir, file: configFile } = makeConfigDir([
       'modules:',
       '  disco: {}',
       '  ping: {}',
@@ -162,8 +162,8 @@ describe('crash durability: kill -9 while writing', function () {
       '  offline: { maxMessages: 100000 }',
       '  mam: {}',
       '  muc: { rooms: [{ name: crash, config: { persistent: true, archive: true } }], limits: { messagesPerSecond: 100000, messageBurst: 100000 } }',
-    ]));
-    for (const user of ['alice', 'bob']) expect(await runCli(['-c', configFile, 'adduser', `${user}@localhost`, '--password', 'pw'])).to.equal(0);
+    ], { prefix: 'starling-crash-' }));
+    for (const user of ['alice', 'bob']) expect((await runCli(['-c', configFile, 'adduser', `${user}@localhost`, '--password', 'pw'])).code).to.equal(0);
   });
 
   after(async () => {

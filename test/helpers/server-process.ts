@@ -1,5 +1,6 @@
-// The server as a real child process (`starling -c <file> start`), for tests that need what only a process has:
-// SIGTERM and kill -9, restarts on the same data directory, the CLI's own output.
+// `starling` as a real process, from the TypeScript sources: CLI commands run to completion, and the server started
+// with `starling -c <file> start` for what only a process has (SIGTERM, SIGHUP, kill -9, restarts on the same data
+// directory, the admin socket, the CLI's own output).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,37 +8,62 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CERT_DIR, ensureTestCerts } from '../fixtures/make-certs.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/starling.js');
 // The sources run through tsx, so a test never depends on a stale dist/.
 const ENV = { ...process.env, STARLING_FROM_SOURCE: '1' };
 
-/** A temp directory with a config serving localhost (test certificates) on ephemeral loopback ports. */
-export function makeConfigDir(prefix: string, extraYaml: string[] = []): { dir: string; configFile: string } {
+export interface ConfigDir {
+  dir: string;
+  /** The config file (starling.yaml in `dir`). */
+  file: string;
+  /** Rewrites the file with other extra lines (for reload tests). */
+  write(extra: string[]): void;
+}
+
+/**
+ * A temporary directory with a starling.yaml serving localhost (test certificates) on ephemeral loopback ports —
+ * STARTTLS and direct TLS c2s, plus plain HTTP when `http` — with `extra` YAML lines appended.
+ */
+export function makeConfigDir(extra: string[] = [], opts: { http?: boolean; prefix?: string } = {}): ConfigDir {
   ensureTestCerts();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const configFile = path.join(dir, 'starling.yaml');
-  fs.writeFileSync(configFile, [
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix ?? 'starling-proc-'));
+  const file = path.join(dir, 'starling.yaml');
+  const write = (more: string[]) => fs.writeFileSync(file, [
     'hosts:',
     `  localhost: { tls: { cert: ${JSON.stringify(path.join(CERT_DIR, 'localhost.crt'))}, key: ${JSON.stringify(path.join(CERT_DIR, 'localhost.key'))} } }`,
     'listen:',
     '  - { service: c2s, address: 127.0.0.1, port: 0, tls: starttls }',
     '  - { service: c2s, address: 127.0.0.1, port: 0, tls: direct }',
+    ...(opts.http ? ['  - { service: http, address: 127.0.0.1, port: 0 }'] : []),
     'dataDir: data',
-    'log: { level: warn }',
-    'auth: { scramIterations: 4096, failureDelayMs: 20 }',
-    ...extraYaml,
+    'auth: { scramIterations: 4096, failureDelayMs: 10 }',
+    // info: the readiness check below waits for the "Starling started" line.
+    'log: { level: info, format: json }',
+    ...more,
     '',
   ].join('\n'));
-  return { dir, configFile };
+  write(extra);
+  return { dir, file, write };
 }
 
-/** Runs a CLI command to completion; resolves with its exit code. */
-export function runCli(args: string[], stdin = ''): Promise<number | null> {
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a CLI command to completion. */
+export function runCli(args: string[], stdin = '', opts: { cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: ENV, stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
     child.on('error', reject);
-    child.on('close', resolve);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.on('error', () => {});   // the CLI may exit without reading stdin
     child.stdin.end(stdin);
   });
 }
@@ -45,22 +71,22 @@ export function runCli(args: string[], stdin = ''): Promise<number | null> {
 export interface ServerProcess {
   readonly proc: ChildProcess;
   readonly pid: number;
-  readonly ports: { starttls: number; direct: number };
+  /** The STARTTLS c2s port (also in `ports`). */
+  readonly c2sPort: number;
+  readonly ports: { starttls: number; direct: number | null };
+  readonly httpPort: number | null;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
-  /** Resolves with the exit code (or null after a signal) once the process has exited. */
+  /** Resolves with the exit code (null after a signal) once the process has exited. */
   readonly exited: Promise<number | null>;
   /** Sends a signal by PID and waits for the exit. */
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `starling -c configFile start` and resolves once both c2s listeners announced their ports. */
+/** Starts `starling -c configFile start` and resolves once it has logged that it started. */
 export function startServerProcess(configFile: string, timeoutMs = 20_000): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [BIN, '-c', configFile, 'start'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const collect = (s: string) => { out += s; };
-  proc.stdout!.setEncoding('utf8').on('data', collect);
-  proc.stderr!.setEncoding('utf8').on('data', collect);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -69,17 +95,22 @@ export function startServerProcess(configFile: string, timeoutMs = 20_000): Prom
     }, timeoutMs);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before listening: ${out}`));
+      reject(new Error(`server exited (${code}) before it started: ${out}`));
     });
-    proc.stdout!.on('data', () => {
-      const s = out.match(/STARTTLS\) on 127\.0\.0\.1:(\d+)/);
-      const d = out.match(/direct TLS\) on 127\.0\.0\.1:(\d+)/);
-      if (!s || !d) return;
+    const collect = (s: string) => {
+      out += s;
+      const starttls = out.match(/STARTTLS\) on 127\.0\.0\.1:(\d+)/);
+      if (!starttls || !out.includes('Starling started')) return;
       clearTimeout(timer);
+      const direct = out.match(/direct TLS\) on 127\.0\.0\.1:(\d+)/);
+      const http = out.match(/plain HTTP\) on 127\.0\.0\.1:(\d+)/);
+      const c2sPort = Number(starttls[1]);
       resolve({
         proc,
         pid: proc.pid!,
-        ports: { starttls: Number(s[1]), direct: Number(d[1]) },
+        c2sPort,
+        ports: { starttls: c2sPort, direct: direct ? Number(direct[1]) : null },
+        httpPort: http ? Number(http[1]) : null,
         output: () => out,
         exited,
         kill(signal) {
@@ -87,6 +118,8 @@ export function startServerProcess(configFile: string, timeoutMs = 20_000): Prom
           return exited;
         },
       });
-    });
+    };
+    proc.stdout!.setEncoding('utf8').on('data', collect);
+    proc.stderr!.setEncoding('utf8').on('data', collect);
   });
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { rawLogin } from '../helpers/login.js';
-import { makeConfigDir, runCli, startServerProcess, type ServerProcess } from '../helpers/admin-cli.js';
+import { makeConfigDir, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 describe('admin commands: CLI against a stopped server', function () {
   this.timeout(30_000);

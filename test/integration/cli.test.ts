@@ -1,41 +1,17 @@
 // The `starling` command, run as a real process (bin/starling.js from the TypeScript sources) against a temporary
 // configuration and data directory. Accounts are checked by opening the storage after the CLI has exited.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { verifyPassword } from '../../src/auth/credentials.js';
 import { openStorage } from '../../src/storage/index.js';
 import type { AccountRecord } from '../../src/storage/types.js';
+import { ROOT, runCli } from '../helpers/server-process.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/starling.js');
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], opts: { stdin?: string; cwd?: string } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, STARLING_FROM_SOURCE: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => {});   // the CLI may exit without reading stdin
-    child.stdin.end(opts.stdin ?? '');
-  });
-}
+/** The CLI run to completion, by default from the repository root (where config/starling.yaml is found). */
+const run = (args: string[], opts: { stdin?: string; cwd?: string } = {}) => runCli(args, opts.stdin ?? '', { cwd: opts.cwd });
 
 describe('starling CLI', function () {
   this.timeout(30_000);

@@ -4,8 +4,8 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { defineModule } from '../../src/api/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { rawLogin } from '../helpers/login.js';
 import type { RawClient } from '../helpers/raw-client.js';
+import { RawSessions } from '../helpers/raw-sessions.js';
 
 const NS = 'jabber:iq:last';
 
@@ -39,21 +39,12 @@ const rosterStub = defineModule({
 
 describe('last (XEP-0012)', function () {
   let t: TestServer;
-  const open: RawClient[] = [];
+  const raw = new RawSessions(() => t.c2sPort, { idPrefix: 'l' });
   let bob: RawClient;
   let carol: RawClient;
-  let n = 0;
 
-  const login = async (username: string, resource: string) => {
-    const { client } = await rawLogin({ port: t.c2sPort, username, password: 'pw', resource });
-    open.push(client);
-    return client;
-  };
-  const iq = async (c: RawClient, to: string | null, payload = `<query xmlns='${NS}'/>`): Promise<string> => {
-    const id = `l${++n}`;
-    c.send(`<iq type='get' id='${id}'${to ? ` to='${to}'` : ''}>${payload}</iq>`);
-    return (await c.expect(new RegExp(`<iq [^>]*id="${id}"[^>]*?(?:/>|>.*?</iq>)`, 's')))[0];
-  };
+  const login = (username: string, resource: string) => raw.login(username, resource);
+  const iq = (c: RawClient, to: string | null, payload = `<query xmlns='${NS}'/>`) => raw.iq(c, 'get', payload, to);
   const seconds = (answer: string): number => {
     const m = answer.match(/<query xmlns="jabber:iq:last" seconds="(\d+)"/);
     if (!m) throw new Error(`no seconds in ${answer}`);
@@ -75,7 +66,7 @@ describe('last (XEP-0012)', function () {
     carol = await login('carol', 'c');
   });
   after(async () => {
-    for (const c of open) c.close();
+    raw.closeAll();
     await t.stop();
   });
 
@@ -157,7 +148,7 @@ describe('last (XEP-0012)', function () {
   });
 
   it('keeps the last logout across a server restart', async () => {
-    for (const c of open.splice(0)) c.close();
+    raw.closeAll();
     await t.stop(true);
     await start(t.dataDir);
     bob = await login('bob', 'b');
@@ -169,25 +160,16 @@ describe('last (XEP-0012)', function () {
 
 describe('last (XEP-0012) with the roster and presence modules', function () {
   let t: TestServer;
-  const open: RawClient[] = [];
-  let n = 0;
-  const login = async (username: string, resource: string) => {
-    const { client } = await rawLogin({ port: t.c2sPort, username, password: 'pw', resource });
-    open.push(client);
-    return client;
-  };
-  const iq = async (c: RawClient, to: string): Promise<string> => {
-    const id = `r${++n}`;
-    c.send(`<iq type='get' id='${id}' to='${to}'><query xmlns='${NS}'/></iq>`);
-    return (await c.expect(new RegExp(`<iq [^>]*id="${id}"[^>]*?(?:/>|>.*?</iq>)`, 's')))[0];
-  };
+  const raw = new RawSessions(() => t.c2sPort);
+  const login = (username: string, resource: string) => raw.login(username, resource);
+  const iq = (c: RawClient, to: string) => raw.iq(c, 'get', `<query xmlns='${NS}'/>`, to);
 
   before(async () => {
     t = await startTestServer({ modules: { roster: {}, presence: {}, last: {} } });
     for (const u of ['alice', 'bob', 'carol']) await t.addUser(u, 'pw');
   });
   after(async () => {
-    for (const c of open) c.close();
+    raw.closeAll();
     await t.stop();
   });
 

@@ -1,29 +1,20 @@
 // XEP-0049 Private XML Storage over real sockets.
 import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { rawLogin } from '../helpers/login.js';
 import type { RawClient } from '../helpers/raw-client.js';
+import { RawSessions } from '../helpers/raw-sessions.js';
 
 const NS = 'jabber:iq:private';
 const BOOKMARKS = "<storage xmlns='storage:bookmarks'><conference jid='room@conference.example.org' autojoin='true' name='The &amp; Room'><nick>al</nick></conference></storage>";
 
 describe('private (XEP-0049)', function () {
   let t: TestServer;
-  const open: RawClient[] = [];
+  const raw = new RawSessions(() => t.c2sPort, { idPrefix: 'p' });
   let alice: RawClient;
   let bob: RawClient;
-  let n = 0;
 
-  const login = async (username: string, resource: string) => {
-    const { client } = await rawLogin({ port: t.c2sPort, username, password: 'pw', resource });
-    open.push(client);
-    return client;
-  };
-  const iq = async (c: RawClient, type: 'get' | 'set', payload: string, to?: string): Promise<string> => {
-    const id = `p${++n}`;
-    c.send(`<iq type='${type}' id='${id}'${to ? ` to='${to}'` : ''}><query xmlns='${NS}'>${payload}</query></iq>`);
-    return (await c.expect(new RegExp(`<iq [^>]*id="${id}"[^>]*?(?:/>|>.*?</iq>)`, 's')))[0];
-  };
+  const login = (username: string, resource: string) => raw.login(username, resource);
+  const iq = (c: RawClient, type: 'get' | 'set', payload: string, to?: string) => raw.iq(c, type, `<query xmlns='${NS}'>${payload}</query>`, to);
   const start = async (dataDir?: string) => {
     t = await startTestServer({ modules: { disco: {}, private: { maxBytes: 1024 } } }, ['localhost'], { dataDir });
   };
@@ -35,7 +26,7 @@ describe('private (XEP-0049)', function () {
     bob = await login('bob', 'b');
   });
   after(async () => {
-    for (const c of open) c.close();
+    raw.closeAll();
     await t.stop();
   });
 
@@ -104,7 +95,7 @@ describe('private (XEP-0049)', function () {
   it('keeps the data across a reconnect and a server restart', async () => {
     const again = await login('alice', 'two');
     expect(await iq(again, 'get', "<storage xmlns='storage:bookmarks'/>")).to.include('room@conference.example.org');
-    for (const c of open.splice(0)) c.close();
+    raw.closeAll();
     await t.stop(true);
     await start(t.dataDir);
     alice = await login('alice', 'one');

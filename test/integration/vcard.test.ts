@@ -7,8 +7,8 @@ import { clone } from 'ltx';
 import { z } from 'zod';
 import { defineModule } from '../../src/api/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { rawLogin } from '../helpers/login.js';
 import type { RawClient } from '../helpers/raw-client.js';
+import { RawSessions } from '../helpers/raw-sessions.js';
 
 const NS = 'vcard-temp';
 const UPDATE = 'vcard-temp:x:update';
@@ -56,24 +56,14 @@ const aliceCard = (photo?: Buffer) =>
 
 describe('vcard (XEP-0054, XEP-0153)', function () {
   let t: TestServer;
-  const open: RawClient[] = [];
+  const raw = new RawSessions(() => t.c2sPort, { idPrefix: 'v' });
   let alice: RawClient;
   let bob: RawClient;
-  let n = 0;
 
-  const login = async (username: string, resource: string) => {
-    const { client } = await rawLogin({ port: t.c2sPort, username, password: 'pw', resource });
-    open.push(client);
-    return client;
-  };
-  /** Sends an IQ and returns the whole answer with the same id. */
-  const iq = async (c: RawClient, type: 'get' | 'set', payload: string, to?: string): Promise<string> => {
-    const id = `v${++n}`;
-    c.send(`<iq type='${type}' id='${id}'${to ? ` to='${to}'` : ''}>${payload}</iq>`);
-    return (await c.expect(new RegExp(`<iq [^>]*id="${id}"[^>]*?(?:/>|>.*?</iq>)`, 's')))[0];
-  };
+  const login = (username: string, resource: string) => raw.login(username, resource);
+  const iq = (c: RawClient, type: 'get' | 'set', payload: string, to?: string) => raw.iq(c, type, payload, to);
   const barrier = async (c: RawClient): Promise<string> => {
-    const id = `b${++n}`;
+    const id = raw.nextId('b');
     c.send(`<iq type='get' id='${id}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
     return (await c.expect(new RegExp(`^(.*?)<iq [^>]*id="${id}"[^>]*/>`, 's')))[1]!;
   };
@@ -90,7 +80,7 @@ describe('vcard (XEP-0054, XEP-0153)', function () {
     bob = await login('bob', 'b');
   });
   after(async () => {
-    for (const c of open) c.close();
+    raw.closeAll();
     await t.stop();
   });
 
@@ -176,7 +166,7 @@ describe('vcard (XEP-0054, XEP-0153)', function () {
   it('keeps the vCard across a reconnect and a server restart', async () => {
     const again = await login('alice', 'second');
     expect(await iq(again, 'get', `<vCard xmlns='${NS}'/>`)).to.include('<FN>Alice Liddell</FN>');
-    for (const c of open.splice(0)) c.close();
+    raw.closeAll();
     await t.stop(true);
     await start(t.dataDir);
     bob = await login('bob', 'b');
@@ -193,25 +183,16 @@ describe('vcard (XEP-0054, XEP-0153)', function () {
 
 describe('vcard avatar hashes with the roster and presence modules', function () {
   let t: TestServer;
-  const open: RawClient[] = [];
-  let n = 0;
-  const login = async (username: string, resource: string) => {
-    const { client } = await rawLogin({ port: t.c2sPort, username, password: 'pw', resource });
-    open.push(client);
-    return client;
-  };
-  const set = async (c: RawClient, vcard: string): Promise<string> => {
-    const id = `w${++n}`;
-    c.send(`<iq type='set' id='${id}'>${vcard}</iq>`);
-    return (await c.expect(new RegExp(`<iq [^>]*id="${id}"[^>]*?(?:/>|>.*?</iq>)`, 's')))[0];
-  };
+  const raw = new RawSessions(() => t.c2sPort);
+  const login = (username: string, resource: string) => raw.login(username, resource);
+  const set = (c: RawClient, vcard: string) => raw.iq(c, 'set', vcard);
 
   before(async () => {
     t = await startTestServer({ modules: { roster: {}, presence: {}, vcard: {} } });
     for (const u of ['alice', 'bob']) await t.addUser(u, 'pw');
   });
   after(async () => {
-    for (const c of open) c.close();
+    raw.closeAll();
     await t.stop();
   });
 
