@@ -9,7 +9,7 @@ export const PRESETS: Record<'full' | 'quick' | 'smoke', BenchParams> = {
     churn: { cycles: 6000, concurrency: 50, chatSeconds: 3 },
     idle: { sizes: [1000, 5000, 10000], concurrency: 100 },
     roster: { items: 1000, online: 200, logins: 5 },
-    muc: { occupants: 200, senders: 10, window: 2, seconds: 5 },
+    muc: { sizes: [100, 500], senders: 10, window: 2, seconds: 5 },
   },
   quick: {
     login: { users: 500, concurrency: 50 },
@@ -17,7 +17,7 @@ export const PRESETS: Record<'full' | 'quick' | 'smoke', BenchParams> = {
     churn: { cycles: 1000, concurrency: 50, chatSeconds: 2 },
     idle: { sizes: [1000], concurrency: 100 },
     roster: { items: 1000, online: 200, logins: 3 },
-    muc: { occupants: 200, senders: 10, window: 2, seconds: 3 },
+    muc: { sizes: [100, 500], senders: 10, window: 2, seconds: 3 },
   },
   smoke: {
     login: { users: 20, concurrency: 5 },
@@ -25,6 +25,6 @@ export const PRESETS: Record<'full' | 'quick' | 'smoke', BenchParams> = {
     churn: { cycles: 20, concurrency: 5, chatSeconds: 0.3 },
     idle: { sizes: [20], concurrency: 10 },
     roster: { items: 20, online: 5, logins: 1 },
-    muc: { occupants: 5, senders: 2, window: 1, seconds: 0.5 },
+    muc: { sizes: [5], senders: 2, window: 1, seconds: 0.5 },
   },
 };

@@ -18,7 +18,7 @@ export interface BenchParams {
   churn: { cycles: number; concurrency: number; chatSeconds: number };
   idle: { sizes: number[]; concurrency: number };
   roster: { items: number; online: number; logins: number };
-  muc: { occupants: number; senders: number; window: number; seconds: number };
+  muc: { sizes: number[]; senders: number; window: number; seconds: number };
 }
 
 export interface ScenarioContext {

@@ -51,14 +51,15 @@ describe('benchmark smoke (npm run bench, tiny sizes, Starling only)', function 
     expect(value('idle-tls.20')).to.be.a('number');
   });
 
-  it('muc: fan-out deliveries and CPU per delivery (or a skip note when no MUC module is built in)', () => {
+  it('muc: fan-out deliveries, CPU per delivery and latency (or a skip note when no MUC module is built in)', () => {
     const res = result.servers[0]!;
-    if (!res.values.has('muc.rate')) {
+    if (!res.values.has('muc.5.rate')) {
       expect(res.notes.some((n) => n.startsWith('muc:'))).to.equal(true);
       return;
     }
-    expect(value('muc.rate')).to.be.greaterThan(0);
-    expect(value('muc.cpu')).to.be.greaterThan(0);
+    expect(value('muc.5.rate')).to.be.greaterThan(0);
+    expect(value('muc.5.cpu')).to.be.greaterThan(0);
+    expect(value('muc.5.p99')).to.be.greaterThan(0);
   });
 
   it('roster: skipped with a note when no roster module is built in, and the report renders', () => {
