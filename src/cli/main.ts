@@ -179,10 +179,13 @@ async function cmdStart(g: GlobalOptions, io: CliIo): Promise<number> {
   const log = createLogger(config.log);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const server = await startServer(config, { logger: log });
+  // One write for all the lines, so whoever reads the output (scripts, tests) sees the whole list at once.
+  let listening = '';
   for (const a of server.addresses()) {
     const how = a.service === 'http' ? (a.tls === 'direct' ? 'HTTPS' : 'plain HTTP') : a.tls === 'direct' ? 'direct TLS' : 'STARTTLS';
-    io.stdout.write(`listening: ${a.service} (${how}) on ${formatAddress(a.address, a.port)}\n`);
+    listening += `listening: ${a.service} (${how}) on ${formatAddress(a.address, a.port)}\n`;
   }
+  io.stdout.write(listening);
   // Runs until a signal; the handler exits the process (a second signal exits at once).
   return new Promise<number>(() => {
     const keepAlive = setInterval(() => {}, 1 << 30);
