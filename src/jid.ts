@@ -151,8 +151,26 @@ export function resourceprep(res: string): string {
   return out;
 }
 
+// Routing parses the same few thousand addresses over and over (every stanza's from and to); Jid objects are
+// immutable, so prepared results are kept in a small cache that is emptied when it fills. Long strings are not
+// cached (bounded memory under hostile input), nor are failures.
+const CACHE_MAX = 8192;
+const CACHE_KEY_MAX = 256;
+let cache = new Map<string, Jid>();
+
 /** Parses and prepares a JID; throws JidError (stanza error jid-malformed). */
 export function parseJid(s: string): Jid {
+  const hit = cache.get(s);
+  if (hit !== undefined) return hit;
+  const jid = prepareJid(s);
+  if (s.length <= CACHE_KEY_MAX) {
+    if (cache.size >= CACHE_MAX) cache = new Map();
+    cache.set(s, jid);
+  }
+  return jid;
+}
+
+function prepareJid(s: string): Jid {
   const slash = s.indexOf('/');
   const head = slash === -1 ? s : s.slice(0, slash);
   const at = head.lastIndexOf('@');

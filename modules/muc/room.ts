@@ -1,7 +1,7 @@
 // A room: its persisted record (config, affiliations, subject), its occupants, and the presence it shows
 // of each occupant to each observer (XEP-0045 §7.2.3-§7.2.5: real JIDs only where whois allows).
 import { clone, type Element } from 'ltx';
-import { el } from '../../src/api/index.js';
+import { el, sharedCopies } from '../../src/api/index.js';
 import { History } from './history.js';
 import { MUC } from './ns.js';
 import { Occupant } from './occupant.js';
@@ -120,13 +120,10 @@ export class Room {
 
   /** Sends a stanza to every session of every occupant, addressed to each. */
   broadcast(stanza: Element, filter?: (o: Occupant) => boolean): void {
+    const copyTo = sharedCopies(stanza);   // one serialisation of the payload for every recipient
     for (const o of this.occupants.values()) {
       if (filter && !filter(o)) continue;
-      for (const to of o.sessions.keys()) {
-        const copy = clone(stanza);
-        copy.attrs.to = to;
-        this.svc.send(copy);
-      }
+      for (const to of o.sessions.keys()) this.svc.send(copyTo({ to }));
     }
   }
 

@@ -28,6 +28,7 @@ export type { StanzaErrorCondition, StanzaErrorType, StreamErrorCondition } from
 export type { KeyValueStore, MapStore, ArchiveStore, StoreTypes } from '../storage/types.js';
 export { NS } from '../xml/ns.js';
 export { el, iqResult, errorReply, checkText, isXmlSafe, isStanza } from '../xml/stanza.js';
+export { sharedCopies } from '../xml/serialize.js';
 // HTTP routes and the web transports (RFC 7395 WebSocket, XEP-0124/0206 BOSH) for the modules that serve them.
 export type { Transport, TransportHandlers } from '../net/transport.js';
 export type { HttpApi, HttpHandler, HttpMethod, HttpRequest, HttpUpgradeHandler } from '../net/http/types.js';

@@ -7,6 +7,7 @@ import type { ChannelBinding } from '../auth/types.js';
 import { noChannelBinding, tlsChannelBinding } from '../auth/mechanisms.js';
 import type { TlsContexts } from './tls.js';
 import { serialize } from '../xml/serialize.js';
+import { scheduleFlush } from './flush.js';
 
 export interface TransportHandlers {
   data(chunk: Buffer): void;
@@ -43,10 +44,6 @@ export interface Transport {
 
 function escapeAttr(v: string): string {
   return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-function flushTransport(t: TcpTransport): void {
-  t.flush();
 }
 
 export class TcpTransport implements Transport {
@@ -131,15 +128,14 @@ export class TcpTransport implements Transport {
     this.#write('</stream:stream>');
   }
 
-  // Output is batched per tick: everything written while one chunk of input (or one timer) is processed goes out
-  // in a single socket write. On loopback and LAN the send syscall is the largest cost per stanza (bench/RESULTS.md).
+  // Output is batched per event loop iteration (src/net/flush.ts): one socket write for everything written meanwhile.
   #out = '';
 
   #write(s: string): void {
     if (this.#closed) return;
     if (this.#out.length === 0) {
       this.#out = s;
-      process.nextTick(flushTransport, this);
+      scheduleFlush(this);
     } else {
       this.#out += s;
     }

@@ -13,6 +13,7 @@ import type { HttpRequest } from './http/types.js';
 import { originAllowed } from './http/origin.js';
 import { refuseUpgrade } from './http/respond.js';
 import { CLOSE_ELEMENT, openElement, standaloneXml } from './standalone.js';
+import { scheduleFlush } from './flush.js';
 
 /** RFC 6455 close codes used here. */
 const NORMAL = 1000;
@@ -38,6 +39,7 @@ export class WebSocketTransport implements Transport {
   #handlers: TransportHandlers | null = null;
   #closed = false;
   #corked = false;
+  #corkedSocket: Duplex | null = null;
 
   constructor(ws: WebSocket, info: WebSocketTransportInfo) {
     this.#ws = ws;
@@ -86,20 +88,28 @@ export class WebSocketTransport implements Transport {
 
   #send(s: string): void {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
-    // Batch the tick's frames into one write, as the TCP transport does: cork the socket on the first frame and
-    // uncork after the current tick (ws corks and uncorks around each frame itself; those nest inside ours).
+    // Batch the iteration's frames into one write, as the TCP transport does (src/net/flush.ts): cork the socket on
+    // the first frame and uncork at the end of the event loop iteration (ws corks and uncorks around each frame
+    // itself; those nest inside ours).
     if (!this.#corked) {
       const socket = (this.#ws as unknown as { _socket?: Duplex })._socket;
       if (socket) {
         this.#corked = true;
+        this.#corkedSocket = socket;
         socket.cork();
-        process.nextTick(() => {
-          this.#corked = false;
-          socket.uncork();
-        });
+        scheduleFlush(this);
       }
     }
     this.#ws.send(s);
+  }
+
+  /** Uncorks what #send corked (run by the flush scheduler). */
+  flush(): void {
+    const socket = this.#corkedSocket;
+    if (!socket) return;
+    this.#corked = false;
+    this.#corkedSocket = null;
+    socket.uncork();
   }
 
   pause(): void {

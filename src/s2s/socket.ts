@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import type { Element } from 'ltx';
 import { serialize } from '../xml/serialize.js';
 import { escapeAttr } from '../net/standalone.js';
+import { scheduleFlush } from '../net/flush.js';
 
 export interface SocketHandlers {
   data(chunk: Buffer): void;
@@ -125,7 +126,7 @@ export class S2SSocket {
     this.#out += s;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      process.nextTick(() => this.flush());
+      scheduleFlush(this);
     }
   }
 

@@ -29,14 +29,62 @@ function write(el: Element, out: string): string {
   }
   const children = el.children as Child[];
   if (children.length === 0) return `${out}/>`;
-  out += '>';
+  const shared = (el as SharedCopy)[SHARED_CHILDREN];
+  if (shared !== undefined && sameChildren(shared.children, children)) {
+    shared.xml ??= writeChildren(children, '');
+    return `${out}>${shared.xml}</${el.name}>`;
+  }
+  return `${writeChildren(children, out + '>')}</${el.name}>`;
+}
+
+function writeChildren(children: Child[], out: string): string {
   for (const c of children) {
     if (c == null) continue;
     if (typeof c === 'string') out += escText(c);
     else if (typeof (c as Element).write === 'function') out = write(c as Element, out);
     else out += escText((c as number).toString(10));
   }
-  return `${out}</${el.name}>`;
+  return out;
+}
+
+// ---- copies that share their children (fan-out) ----
+// A room message goes to every occupant session with only `to` changed. Deep-cloning and re-serialising it per
+// recipient was most of a delivery's cost (garbage and string building), so the copies share the child elements
+// and their serialised form, written by the first copy that is serialised. Each copy has its own attributes and
+// its own children array: a module that adds or removes a child of one copy (a stanza-id stamp, say) changes only
+// that copy, and the serialiser notices (the array no longer holds exactly the shared children) and writes it in
+// full. Changing a shared child element in place would change every copy: modules copy a stanza before editing
+// its children, as they already must for stanzas that other hooks see.
+
+const SHARED_CHILDREN = Symbol('starling.sharedChildren');
+
+interface SharedChildren {
+  readonly children: readonly Child[];
+  xml?: string;
+}
+
+type SharedCopy = Element & { [SHARED_CHILDREN]?: SharedChildren };
+
+function sameChildren(a: readonly Child[], b: Child[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Returns a function that makes copies of `stanza` with other attributes (e.g. `{ to }`) whose children are
+ * `stanza`'s child elements, shared and serialised once for all copies. `stanza` must not change afterwards.
+ */
+export function sharedCopies(stanza: Element): (attrs: Record<string, string>) => Element {
+  const shared: SharedChildren = { children: stanza.children.slice() as Child[] };
+  const Ctor = stanza.constructor as new (name: string, attrs?: Record<string, string>) => Element;
+  return (attrs) => {
+    const copy = new Ctor(stanza.name, { ...stanza.attrs, ...attrs }) as SharedCopy;
+    // The shared children keep `stanza` as their parent: it has the same name and namespace context.
+    copy.children = shared.children.slice() as Element['children'];
+    copy[SHARED_CHILDREN] = shared;
+    return copy;
+  };
 }
 
 /** The XML text of an element (same output as ltx's toString()). */

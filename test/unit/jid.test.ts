@@ -200,3 +200,16 @@ describe('jid', () => {
     });
   });
 });
+
+describe('parseJid cache', () => {
+  it('returns the same prepared JID for repeated strings and keeps refusing bad ones', () => {
+    const a = parseJid('Juliet@Example.COM/Balcony');
+    expect(parseJid('Juliet@Example.COM/Balcony')).to.equal(a);
+    expect(a.full()).to.equal('juliet@example.com/Balcony');
+    for (let i = 0; i < 2; i++) expect(() => parseJid('@example.com')).to.throw(JidError);
+  });
+
+  it('stays correct past its size limit (it empties itself)', () => {
+    for (let i = 0; i < 20_000; i++) expect(parseJid(`U${i}@Host.example/r`).bare()).to.equal(`u${i}@host.example`);
+  });
+});
