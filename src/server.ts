@@ -5,6 +5,8 @@ import { createLogger, type Logger } from './log.js';
 import { openStorage } from './storage/index.js';
 import type { StorageDriver } from './storage/types.js';
 import { VirtualHost } from './core/host.js';
+import { HookBus } from './core/hooks.js';
+import type { ServerHookMap } from './core/server-events.js';
 import { Router } from './core/router.js';
 import { checkModuleOptions, loadHostModules, type LoadedModule } from './core/modules.js';
 import { StreamError } from './core/errors.js';
@@ -94,6 +96,7 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
   const storage = await openStorage({ driver: config.storage.driver, path: config.storage.path, synchronous: config.storage.synchronous });
   const admin = new AdminRuntime(storage, log);
   const hosts = new Map<string, VirtualHost>();
+  const serverBus = new HookBus<ServerHookMap>({ log });   // events of any host (ctx.hookServer)
   const contexts = new TlsContexts(config.tls.minVersion);
   const certificates = new Map<string, { cert: string; key: string }>();
   let federation: Federation | null = null;
@@ -123,7 +126,7 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
       const pair = await loadHostCertificate(config, name, log);
       contexts.set(name, pair);
       certificates.set(name, pair);
-      hosts.set(name, new VirtualHost(name, hostConfig, log.child({ host: name })));
+      hosts.set(name, new VirtualHost(name, hostConfig, log.child({ host: name }), serverBus));
     }
     if (hosts.size === 0) throw new Error('no enabled hosts in the configuration');
 

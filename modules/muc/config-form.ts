@@ -4,16 +4,23 @@ import type { Element } from 'ltx';
 import { el, StanzaError } from '../../src/api/index.js';
 import { tryParseJid } from '../../src/jid.js';
 import { MUC } from './ns.js';
+import type { MucOptions } from './options.js';
 import { roomConfigSchema, type RoomConfig } from './types.js';
 
 type Key = keyof RoomConfig;
+type Limits = MucOptions['limits'];
 interface Field {
   var: string;
   type: 'boolean' | 'text-single' | 'text-private' | 'list-single';
   label: string;
   key: Key;
   options?: readonly string[];
+  /** A number field, and the service limit that caps it: the form shows the value in force (at most the cap). */
+  number?: { kind: 'integer' | 'decimal'; cap: keyof Limits };
 }
+
+/** Fields of Starling's own, namespaced as XEP-0068 §3.4 asks of fields a FORM_TYPE's owner did not register. */
+const own = (name: string) => `{${MUC.STARLING}}roomconfig_${name}`;
 
 const FIELDS: readonly Field[] = [
   { var: 'muc#roomconfig_roomname', type: 'text-single', label: 'Name', key: 'name' },
@@ -25,29 +32,42 @@ const FIELDS: readonly Field[] = [
   { var: 'muc#roomconfig_moderatedroom', type: 'boolean', label: 'Moderated (only participants may speak)', key: 'moderated' },
   { var: 'muc#roomconfig_whois', type: 'list-single', label: 'Who may see real JIDs', key: 'whois', options: ['moderators', 'anyone'] },
   { var: 'muc#roomconfig_roomsecret', type: 'text-private', label: 'Password', key: 'password' },
-  { var: 'muc#roomconfig_maxusers', type: 'text-single', label: 'Maximum occupants (0 = no limit)', key: 'maxUsers' },
+  { var: 'muc#roomconfig_maxusers', type: 'text-single', label: 'Maximum occupants (0 = the service limit)', key: 'maxUsers', number: { kind: 'integer', cap: 'maxOccupants' } },
   { var: 'muc#roomconfig_changesubject', type: 'boolean', label: 'Participants may change the subject', key: 'changeSubject' },
   { var: 'muc#roomconfig_allowinvites', type: 'boolean', label: 'Occupants may invite', key: 'allowInvites' },
   { var: 'muc#roomconfig_allowpm', type: 'list-single', label: 'Who may send private messages', key: 'allowPm', options: ['anyone', 'participants', 'moderators', 'none'] },
-  { var: 'muc#maxhistoryfetch', type: 'text-single', label: 'Messages of history for newcomers', key: 'historyLength' },
+  { var: 'muc#maxhistoryfetch', type: 'text-single', label: 'Messages of history for newcomers', key: 'historyLength', number: { kind: 'integer', cap: 'maxHistory' } },
   { var: 'muc#roomconfig_enablearchiving', type: 'boolean', label: 'Archive messages (XEP-0313)', key: 'archive' },
+  { var: own('maxmessagebytes'), type: 'text-single', label: 'Largest message body in bytes (0 = the service limit)', key: 'maxMessageBytes', number: { kind: 'integer', cap: 'maxMessageBytes' } },
+  { var: own('messagespersecond'), type: 'text-single', label: 'Messages per second per occupant (0 = the service limit)', key: 'messagesPerSecond', number: { kind: 'decimal', cap: 'messagesPerSecond' } },
+  { var: own('messageburst'), type: 'text-single', label: 'Messages per occupant in a burst (0 = the service limit)', key: 'messageBurst', number: { kind: 'integer', cap: 'messageBurst' } },
 ];
 
 /** Other names clients use for the same settings. */
-const ALIASES: Readonly<Record<string, string>> = { 'muc#roomconfig_enablelogging': 'muc#roomconfig_enablearchiving' };
+const ALIASES: Readonly<Record<string, string>> = {
+  'muc#roomconfig_enablelogging': 'muc#roomconfig_enablearchiving',
+  'muc#roomconfig_historylength': 'muc#maxhistoryfetch',   // Prosody's name for it
+};
 
-const valueText = (config: RoomConfig, f: Field): string => {
+const XDATA_VALIDATE = 'http://jabber.org/protocol/xdata-validate';
+
+const valueText = (config: RoomConfig, f: Field, limits: Limits): string => {
   const v = config[f.key];
+  if (f.number && typeof v === 'number' && v > limits[f.number.cap]) return String(limits[f.number.cap]);
   return typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
 };
 
-export function configForm(config: RoomConfig, owners: string[], admins: string[]): Element {
+export function configForm(config: RoomConfig, owners: string[], admins: string[], limits: Limits): Element {
   const x = el('x', { xmlns: MUC.DATA, type: 'form' },
     el('title', null, 'Room configuration'),
     el('field', { var: 'FORM_TYPE', type: 'hidden' }, el('value', null, MUC.ROOMCONFIG)));
   for (const f of FIELDS) {
-    const field = el('field', { var: f.var, type: f.type, label: f.label }, el('value', null, valueText(config, f)));
+    const cap = f.number ? limits[f.number.cap] : undefined;
+    const label = cap === undefined ? f.label : `${f.label}, at most ${cap}`;
+    const field = el('field', { var: f.var, type: f.type, label }, el('value', null, valueText(config, f, limits)));
     for (const o of f.options ?? []) field.cnode(el('option', { label: o }, el('value', null, o)));
+    // XEP-0122: the datatype and the service's cap, for clients that check values before submitting.
+    if (f.number) field.cnode(el('validate', { xmlns: XDATA_VALIDATE, datatype: `xs:${f.number.kind}` }, el('range', { min: '0', max: String(cap) })));
     x.cnode(field);
   }
   x.cnode(el('field', { var: 'muc#roomconfig_passwordprotectedroom', type: 'boolean', label: 'Password protected' }, el('value', null, config.password ? '1' : '0')));
@@ -89,9 +109,11 @@ export function readConfigForm(x: Element, current: RoomConfig): SubmittedConfig
     if (f.type === 'boolean') {
       if (BOOL[one] === undefined) throw new StanzaError('bad-request', `${name} must be a boolean`);
       next[f.key] = BOOL[one];
-    } else if (f.key === 'maxUsers' || f.key === 'historyLength') {
-      const n = one === 'none' || one === '' ? 0 : Number(one);
-      if (!Number.isInteger(n) || n < 0) throw new StanzaError('bad-request', `${name} must be a whole number`);
+    } else if (f.number) {
+      // Values above the service's cap are kept and count as the cap (as ejabberd and Prosody do for occupants and history).
+      const n = one.trim() === 'none' || one.trim() === '' ? 0 : Number(one);
+      const ok = f.number.kind === 'integer' ? Number.isSafeInteger(n) : Number.isFinite(n);
+      if (!ok || n < 0) throw new StanzaError('bad-request', `${name} must be ${f.number.kind === 'integer' ? 'a whole number' : 'a number'} of 0 or more`);
       next[f.key] = n;
     } else if (f.options && !f.options.includes(one)) {
       throw new StanzaError('bad-request', `${name} must be one of ${f.options.join(', ')}`);

@@ -51,7 +51,7 @@ export async function onRoomMessage(svc: MucService, room: Room, ev: StanzaEvent
     ev.reply(new StanzaError('forbidden', 'visitors may not send messages in a moderated room'));
     return;
   }
-  if (!checkLimits(svc, o, ev)) return;
+  if (!checkLimits(room, o, ev)) return;
   const now = Date.now();
   const id = newItemId();
   const m = stamp(room, o, ev.stanza, id);
@@ -86,14 +86,15 @@ function hasNoStoreHint(stanza: Element): boolean {
   return !!stanza.getChild('no-store', 'urn:xmpp:hints') || !!stanza.getChild('no-permanent-store', 'urn:xmpp:hints');
 }
 
-/** Message size and rate per occupant (the service's limits). */
-function checkLimits(svc: MucService, o: Occupant, ev: StanzaEvent): boolean {
+/** Message size and rate per occupant (the room's limits, bounded by the service's). */
+function checkLimits(room: Room, o: Occupant, ev: StanzaEvent): boolean {
+  const limits = room.limits();
   const body = ev.stanza.getChildText('body') ?? '';
-  if (Buffer.byteLength(body, 'utf8') > svc.options.limits.maxMessageBytes) {
-    ev.reply(new StanzaError('policy-violation', `messages may have at most ${svc.options.limits.maxMessageBytes} bytes of text`));
+  if (Buffer.byteLength(body, 'utf8') > limits.maxMessageBytes) {
+    ev.reply(new StanzaError('policy-violation', `messages may have at most ${limits.maxMessageBytes} bytes of text in this room`));
     return false;
   }
-  if (!o.bucket.take()) {
+  if (!o.bucket.take(limits)) {
     ev.reply(new StanzaError('resource-constraint', 'you are sending messages too fast'));
     return false;
   }
@@ -122,7 +123,7 @@ export function onPrivateMessage(svc: MucService, room: Room, ev: StanzaEvent): 
     ev.reply(new StanzaError('forbidden', 'private messages are not allowed in this room'));
     return;
   }
-  if (!checkLimits(svc, sender, ev)) return;
+  if (!checkLimits(room, sender, ev)) return;
   const m = clone(ev.stanza);
   m.attrs.from = room.occupantJid(sender.nick);
   // As for groupchat: the ids and muc#user payloads are the room's to add (XEP-0045 §7.5 marks PMs with an empty one).

@@ -56,7 +56,8 @@ export default defineModule({
       if (session.jid) svc.sessionEnded(session.jid.full());
       return false;
     }, PRIORITY.FALLBACK + 1);
-    ctx.hook('user-deleted', ({ username }) => svc.accountDeleted(`${username}@${ctx.host}`).then(() => false));
+    // Accounts of every local host, not only this one, may hold affiliations here: the server-wide event.
+    ctx.hookServer('user-deleted', ({ host, username }) => svc.accountDeleted(`${username}@${host}`).then(() => false));
     // Awaited by the server before it closes the streams, so occupants learn why they left (status 332).
     ctx.hook('server-stopping', () => svc.shutdown().then(() => false));
     ctx.onUnload(() => svc.occupantIq.clear());

@@ -33,7 +33,7 @@ export async function onPresence(svc: MucService, ev: StanzaEvent): Promise<void
   }
   if (room && occupant) {
     // Each presence change costs a delivery per occupant, like a message: the same bucket limits both.
-    if (!occupant.bucket.take()) {
+    if (!occupant.bucket.take(room.limits())) {
       ev.reply(new StanzaError('resource-constraint', 'you are changing your presence too fast'));
       return;
     }

@@ -22,4 +22,6 @@ export const MUC = {
   MODERATE: 'urn:xmpp:message-moderate:1',
   RETRACT: 'urn:xmpp:message-retract:1',
   MAM: 'urn:xmpp:mam:2',
+  /** Starling's own room configuration fields (per-room limits). */
+  STARLING: 'urn:starling:muc',
 } as const;

@@ -18,7 +18,7 @@ function requireOwner(room: Room, req: IqRequest): void {
 export function ownerGet(room: Room, req: IqRequest): Element {
   requireOwner(room, req);
   const admins = Object.entries(room.record.affiliations).filter(([, a]) => a === 'admin').map(([j]) => j);
-  return el('query', { xmlns: MUC.OWNER }, configForm(room.config, room.owners(), admins));
+  return el('query', { xmlns: MUC.OWNER }, configForm(room.config, room.owners(), admins, room.svc.options.limits));
 }
 
 export async function ownerSet(svc: MucService, room: Room, req: IqRequest): Promise<void> {

@@ -5,6 +5,7 @@ import { el, sharedCopies } from '../../src/api/index.js';
 import { History } from './history.js';
 import { MUC } from './ns.js';
 import { Occupant } from './occupant.js';
+import type { Rate } from './rate.js';
 import { defaultRole } from './permissions.js';
 import type { MucContext } from './context.js';
 import type { Affiliation, Role, RoomConfig, RoomRecord } from './types.js';
@@ -17,6 +18,11 @@ export interface StatusInfo {
   newNick?: string;
   /** For a destroyed room: the <destroy/> element to include. */
   destroy?: Element;
+}
+
+/** What Room.limits() gives: message size and the token bucket's rate for each occupant. */
+export interface RoomLimits extends Rate {
+  maxMessageBytes: number;
 }
 
 export class Room {
@@ -35,6 +41,17 @@ export class Room {
 
   get config(): RoomConfig {
     return this.record.config;
+  }
+
+  /** The limits per occupant in this room: the room's own where set (0 = unset), never above the service's. */
+  limits(): RoomLimits {
+    const service = this.svc.options.limits;
+    const own = (value: number, cap: number) => (value > 0 ? Math.min(value, cap) : cap);
+    return {
+      maxMessageBytes: own(this.config.maxMessageBytes, service.maxMessageBytes),
+      perSecond: own(this.config.messagesPerSecond, service.messagesPerSecond),
+      burst: own(this.config.messageBurst, service.messageBurst),
+    };
   }
 
   historyCapacity(): number {
@@ -170,7 +187,6 @@ export class Room {
   }
 
   newOccupant(nick: string, bare: string, role: Role): Occupant {
-    const l = this.svc.options.limits;
-    return new Occupant(nick, bare, role, this.svc.occupantId(this.jid, bare), { perSecond: l.messagesPerSecond, burst: l.messageBurst });
+    return new Occupant(nick, bare, role, this.svc.occupantId(this.jid, bare), this.limits());
   }
 }

@@ -234,15 +234,20 @@ export class MucService implements MucContext {
   }
 
   /**
-   * A local account was deleted: its affiliations and reserved nicks go, so that whoever registers the name later
-   * does not inherit ownership or membership. Rooms left without owners are managed by the service admins.
+   * An account of any local host was deleted: its owner, admin and member affiliations and its reserved nick go,
+   * so that whoever registers the name later inherits no privileges. A ban (outcast) stays: deleting an account
+   * must not be a way out of a ban (Prosody keeps deleted names from being registered again for the same reason).
+   * A room left without owners stays as it is, managed by the service admins (Prosody does not destroy it either).
    */
   async accountDeleted(bare: string): Promise<void> {
     for (const room of this.rooms.values()) {
-      const had = room.record.affiliations[bare] !== undefined || room.record.nicks?.[bare] !== undefined;
-      if (!had) continue;
-      room.setAffiliation(bare, 'none');
-      if (room.record.nicks) delete room.record.nicks[bare];
+      const aff = room.record.affiliations[bare];
+      const privileged = aff !== undefined && aff !== 'outcast';
+      const nick = room.record.nicks?.[bare] !== undefined;
+      if (!privileged && !nick) continue;
+      if (privileged) room.setAffiliation(bare, 'none');
+      if (nick) delete room.record.nicks![bare];
+      if (aff === 'owner' && room.owners().length === 0) this.ctx.log.info({ room: room.jid, deleted: bare }, 'room left without owners after an account was deleted');
       await room.save();
     }
   }

@@ -21,17 +21,25 @@ export const roomConfigSchema = z.object({
   /** Who may see occupants' real JIDs: 'moderators' (semi-anonymous) or 'anyone' (non-anonymous). */
   whois: z.enum(['moderators', 'anyone']).default('moderators'),
   password: z.string().max(200).default(''),
-  maxUsers: z.number().int().min(0).max(100_000).default(0),
+  /** Occupants at most (0 = no own maximum); the service's limits.maxOccupants caps it. */
+  maxUsers: z.number().int().min(0).default(0),
   /** Whether participants (not only moderators) may change the subject. */
   changeSubject: z.boolean().default(false),
   /** Whether occupants (not only admins and owners) may invite others. */
   allowInvites: z.boolean().default(false),
   /** Who may send private messages: everyone, participants and up, moderators only, or nobody. */
   allowPm: z.enum(['anyone', 'participants', 'moderators', 'none']).default('anyone'),
-  /** Messages kept for history on join. */
-  historyLength: z.number().int().min(0).max(1000).default(20),
+  /** Messages kept for history on join; the service's limits.maxHistory caps it. */
+  historyLength: z.number().int().min(0).default(20),
   /** XEP-0313 archive of the room. */
   archive: z.boolean().default(false),
+  /**
+   * The room's own limits per occupant: largest body in bytes, sustained messages per second and the burst above
+   * it. 0 means the service's limit; a value above the service's counts as the service's (Room.limits()).
+   */
+  maxMessageBytes: z.number().int().min(0).default(0),
+  messagesPerSecond: z.number().min(0).default(0),
+  messageBurst: z.number().int().min(0).default(0),
 }).strict();
 
 export type RoomConfig = z.infer<typeof roomConfigSchema>;

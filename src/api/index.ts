@@ -3,6 +3,7 @@
 import type { Element } from 'ltx';
 import type { HookHandler } from '../core/hooks.js';
 import type { HookMap } from '../core/hookmap.js';
+import type { ServerHookMap } from '../core/server-events.js';
 import type { IqHandler, IqTarget } from '../core/iq.js';
 import type { DiscoItem, DiscoScope, Identity } from '../core/disco-registry.js';
 import type { RouteHandler } from '../core/router.js';
@@ -16,6 +17,7 @@ import type { ModuleCommandsApi } from '../admin/runtime.js';
 
 export type { HookMap, PreAuthIqEvent, StanzaEvent, StreamFeaturesEvent, StreamElementEvent, SessionEvent } from '../core/hookmap.js';
 export type { HookHandler, HookResult } from '../core/hooks.js';
+export type { ServerHookMap } from '../core/server-events.js';
 export { PRIORITY } from '../core/hooks.js';
 export type { IqHandler, IqRequest, IqTarget } from '../core/iq.js';
 export type { ClientSession, C2SState, OutputFilter, OutputFilterHandle } from '../core/session.js';
@@ -65,6 +67,8 @@ export interface ModuleContext<Opts> {
   /** Registers an event handler on this host; higher priority runs first; returning true stops the chain. */
   hook<K extends keyof HookMap>(event: K, fn: HookHandler<HookMap[K]>, priority?: number): void;
   fire<K extends keyof HookMap>(event: K, payload: HookMap[K]): boolean | Promise<boolean>;
+  /** Registers a handler on the server-wide bus: events of every local host (payloads name the host). */
+  hookServer<K extends keyof ServerHookMap>(event: K, fn: HookHandler<ServerHookMap[K]>, priority?: number): void;
   /** IQ handlers by target and payload element; exactly one handler per (target, type, xmlns, name). */
   iq: {
     get(target: IqTarget, xmlns: string, name: string, fn: IqHandler): void;

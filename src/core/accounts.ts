@@ -24,6 +24,7 @@ export function createAccountsApi(host: VirtualHost, storage: StorageDriver, ite
       await storage.purgeUser(host.name, username);
       await storage.accounts.delete(host.name, username);
       await host.bus.fire('user-deleted', { username });
+      await host.serverBus.fire('user-deleted', { host: host.name, username });
       for (const session of [...host.sessions.ofUser(username).values()]) {
         session.close(new StreamError('not-authorized', 'this account has been deleted'));
       }

@@ -132,6 +132,9 @@ async function instantiate(host: VirtualHost, def: ModuleDefinition<any>, option
       undo.push(host.bus.on(event, fn, priority, owner));
     },
     fire: (event, payload) => host.bus.fire(event, payload),
+    hookServer: (event, fn, priority) => {
+      undo.push(host.serverBus.on(event, fn, priority, owner));
+    },
     iq: {
       get: (target, xmlns, name, fn) => { undo.push(host.iq.register(target, 'get', xmlns, name, fn, owner)); },
       set: (target, xmlns, name, fn) => { undo.push(host.iq.register(target, 'set', xmlns, name, fn, owner)); },
