@@ -6,7 +6,8 @@
 //      1 000), then `--queries` MAM queries for 50-message pages (newest page, and after a random item), one in
 //      flight at a time: p50 / p99 (target p99 < 2 ms) and server CPU per query.
 // Options: --servers starling,prosody  --users N  --messages N  --queries N  --reps N  --out FILE  --keep
-//          --skip-pages (write cost only)  --write-batch-ms N (Starling's mam writeBatchMs)
+//          --skip-pages (write cost only)  --skip-chat (page latency only)  --write-batch-ms N (Starling's mam writeBatchMs)
+//          --cpu-prof DIR (Starling under node --cpu-prof, profiles written to DIR)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import type { ServerUnderTest } from '../servers/types.js';
 import { chatRate, pageLatency, type PageResult } from './measure.js';
 import { seedProsody, seedStarling, type SeedShape } from './seed.js';
 import { ProsodyMam, starling, type Cert } from './servers.js';
+import type { StarlingServer } from '../servers/starling.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +32,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'skip-pages': { type: 'boolean', default: false },
+    'skip-chat': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
     'write-batch-ms': { type: 'string' },
   },
 });
@@ -65,7 +69,10 @@ try {
     await off.prepare(accounts);
     await on.prepare(accounts);
     const row: Row = { server: name, version: off.version, off: [], on: [], offCpu: [], onCpu: [] };
-    for (let rep = 1; rep <= reps; rep++) {
+    if (name === 'starling' && values['cpu-prof']) {
+      for (const s of [off, on] as StarlingServer[]) s.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', path.resolve(values['cpu-prof'])];
+    }
+    for (let rep = 1; rep <= (values['skip-chat'] ? 0 : reps); rep++) {
       for (const [label, s] of [['off', off], ['on', on]] as const) {
         const r = await withServer(s, () => chatRate(s, chatParams));
         log(`[${name} #${rep}] chat, archiving ${label}: ${r.rate.toFixed(0)} msgs/s, ${r.cpuUs.toFixed(1)} µs CPU/msg`);
@@ -101,8 +108,8 @@ const lines = [
   '',
   '| server | chat msgs/s off | chat msgs/s on | on/off | CPU µs/msg off | CPU µs/msg on | page p50 (ms) | page p99 (ms) | CPU µs/query |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.server} ${r.version} | ${f(median(r.off))} | ${f(median(r.on))} | ${(median(r.on) / median(r.off)).toFixed(2)} | `
-    + `${f(median(r.offCpu), 1)} | ${f(median(r.onCpu), 1)} | ${r.page ? f(r.page.p50, 2) : '—'} | ${r.page ? f(r.page.p99, 2) : '—'} | ${r.page ? f(r.page.cpuUs) : '—'} |`),
+  ...rows.map((r) => `| ${r.server} ${r.version} | ${r.off.length ? f(median(r.off)) : '—'} | ${r.on.length ? f(median(r.on)) : '—'} | ${r.on.length ? (median(r.on) / median(r.off)).toFixed(2) : '—'} | `
+    + `${r.offCpu.length ? f(median(r.offCpu), 1) : '—'} | ${r.onCpu.length ? f(median(r.onCpu), 1) : '—'} | ${r.page ? f(r.page.p50, 2) : '—'} | ${r.page ? f(r.page.p99, 2) : '—'} | ${r.page ? f(r.page.cpuUs) : '—'} |`),
 ];
 const report = lines.join('\n');
 console.log(`\n${report}`);
