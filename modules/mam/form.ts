@@ -13,6 +13,17 @@ export interface MamFilters {
   beforeId?: string;
   afterId?: string;
   ids?: string[];
+  /** XEP-0313 §4.1.4 'include-groupchat', where the archive understands it (see FormOptions). */
+  includeGroupchat?: boolean;
+}
+
+/** What the archive's query form offers beyond the fields every archive has. */
+export interface FormOptions {
+  /**
+   * The 'include-groupchat' field (XEP-0313 §4.1.4): a user archive understands it and advertises
+   * urn:xmpp:mam:2#groupchat-field; a room archive does not (there the field is unknown: feature-not-implemented).
+   */
+  includeGroupchat?: boolean;
 }
 
 /** XEP-0082 DateTime: CCYY-MM-DDThh:mm:ss[.sss](Z|±hh:mm). */
@@ -23,6 +34,15 @@ export function parseDateTime(text: string, field: string): number {
   const ms = DATETIME.test(t) ? Date.parse(t) : Number.NaN;
   if (!Number.isFinite(ms)) throw new StanzaError('bad-request', `the '${field}' field is not an XEP-0082 date-time`);
   return ms;
+}
+
+/** XEP-0004 §3.3 boolean: '1'/'true' or '0'/'false'. */
+function parseBoolean(text: string, field: string): boolean {
+  switch (text.trim()) {
+    case '1': case 'true': return true;
+    case '0': case 'false': return false;
+    default: throw new StanzaError('bad-request', `the '${field}' field is not a boolean (true, false, 1 or 0)`);
+  }
 }
 
 function single(field: Element, name: string): string {
@@ -37,7 +57,7 @@ function single(field: Element, name: string): string {
  * Reads the <x xmlns='jabber:x:data'/> child of a <query/> (none: no filters). Malformed values give
  * <bad-request/>; a field this server does not know gives <feature-not-implemented/> (XEP-0313 §4.1.5).
  */
-export function parseForm(query: Element): MamFilters {
+export function parseForm(query: Element, opts: FormOptions = {}): MamFilters {
   const form = query.getChild('x', NS_DATA);
   const out: MamFilters = {};
   if (!form) return out;
@@ -68,6 +88,10 @@ export function parseForm(query: Element): MamFilters {
         out.ids = ids;
         break;
       }
+      case 'include-groupchat':
+        if (!opts.includeGroupchat) throw new StanzaError('feature-not-implemented', `the '${name}' field is not supported by this archive`);
+        out.includeGroupchat = parseBoolean(single(field, name), name);
+        break;
       default:
         throw new StanzaError('feature-not-implemented', `the '${name}' field is not supported`);
     }
@@ -79,7 +103,7 @@ export function parseForm(query: Element): MamFilters {
 }
 
 /** The form answering <iq type='get'><query xmlns='urn:xmpp:mam:2'/></iq> (XEP-0313 §4.1.5). */
-export function queryForm(): Element {
+export function queryForm(opts: FormOptions = {}): Element {
   return el('query', { xmlns: NS_MAM },
     el('x', { xmlns: NS_DATA, type: 'form' },
       el('field', { type: 'hidden', var: 'FORM_TYPE' }, el('value', null, NS_MAM)),
@@ -89,5 +113,6 @@ export function queryForm(): Element {
       el('field', { type: 'text-single', var: 'before-id' }),
       el('field', { type: 'text-single', var: 'after-id' }),
       el('field', { type: 'list-multi', var: 'ids' },
-        el('validate', { xmlns: 'http://jabber.org/protocol/xdata-validate', datatype: 'xs:string' }, el('open')))));
+        el('validate', { xmlns: 'http://jabber.org/protocol/xdata-validate', datatype: 'xs:string' }, el('open'))),
+      opts.includeGroupchat ? el('field', { type: 'boolean', var: 'include-groupchat' }) : null));
 }

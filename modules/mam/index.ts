@@ -44,8 +44,8 @@ export default defineModule({
   name: 'mam',
   description: 'Archives 1:1 messages and serves them to the account (XEP-0313 with RSM, XEP-0359 stanza ids, XEP-0441 prefs)',
   xeps: [
-    { xep: 313, version: '1.1.3', status: 'complete', note: 'user archives; urn:xmpp:mam:2 and #extended; groupchat not in user archives' },
-    { xep: 59, version: '1.0', status: 'partial', note: 'MAM paging: after, before, max, count; no index' },
+    { xep: 313, version: '1.1.3', status: 'complete', note: 'user archives; urn:xmpp:mam:2, #extended and #groupchat-field; groupchat not in user archives' },
+    { xep: 59, version: '1.0', status: 'complete', note: 'MAM paging: after, before, max, count, first index, page jumps by index' },
     { xep: 359, version: '0.7.0', status: 'complete', note: 'stanza-id on archived messages; forged ones removed; origin-id kept' },
     { xep: 441, version: '0.2.0', status: 'complete' },
   ],

@@ -1,8 +1,8 @@
 // The IQ side of a user's archive: queries, the query form, metadata and preferences, for the account itself only.
 import { StanzaError, type IqRequest, type ModuleContext } from '../../src/api/index.js';
-import { queryForm } from './form.js';
+import { queryForm, type FormOptions } from './form.js';
 import { archiveMetadata } from './metadata.js';
-import { NS_MAM } from './ns.js';
+import { NS_MAM, NS_MAM_GROUPCHAT_FIELD } from './ns.js';
 import { parsePrefs, prefsElement, type PrefsStore } from './prefs.js';
 import { runMamQuery, type PageLimits } from './query.js';
 import type { ArchiveStore } from './types.js';
@@ -13,7 +13,15 @@ function ownArchive(req: IqRequest): string {
   return req.to.local;
 }
 
+/**
+ * A user archive understands 'include-groupchat' (XEP-0313 §4.1.4) and says so with #groupchat-field. It keeps no
+ * groupchat messages (policy.ts: room history is the room's archive), so it does not advertise #groupchat-available
+ * and the answer is the same whichever value the client sends.
+ */
+const USER_FORM: FormOptions = { includeGroupchat: true };
+
 export function registerIq(ctx: ModuleContext<unknown>, store: ArchiveStore, prefs: PrefsStore, limits: PageLimits): void {
+  ctx.addFeature(NS_MAM_GROUPCHAT_FIELD, 'account');
   ctx.iq.set('bare', NS_MAM, 'query', (req) => {
     const user = ownArchive(req);
     const requester = req.origin;
@@ -23,12 +31,13 @@ export function registerIq(ctx: ModuleContext<unknown>, store: ArchiveStore, pre
       to: req.from.full(),
       send: (m) => (requester ? requester.send(m) : void ctx.send(m)),
       limits,
+      form: USER_FORM,
     });
   });
 
   ctx.iq.get('bare', NS_MAM, 'query', (req) => {
     ownArchive(req);
-    return queryForm();
+    return queryForm(USER_FORM);
   });
 
   ctx.iq.get('bare', NS_MAM, 'metadata', (req) => archiveMetadata({ store, owner: ownArchive(req) }));

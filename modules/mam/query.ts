@@ -6,7 +6,7 @@ import { el, StanzaError, type ArchiveStore } from '../../src/api/index.js';
 import type { ArchiveItem, ArchiveQuery } from '../../src/storage/types.js';
 import { parseStored } from '../offline/codec.js';
 import { StreamParser } from '../../src/xml/parser.js';
-import { parseForm, type MamFilters } from './form.js';
+import { parseForm, type FormOptions, type MamFilters } from './form.js';
 import { NS_CLIENT, NS_DELAY, NS_FORWARD, NS_MAM } from './ns.js';
 import { parseRsm, rsmResult, type RsmRequest } from './rsm.js';
 
@@ -36,6 +36,8 @@ export interface MamQueryOptions {
   limits: PageLimits;
   /** Extra store-level filters the caller imposes (e.g. a room's visibility rules); rarely needed. */
   restrict?: Pick<ArchiveQuery, 'start' | 'end'>;
+  /** Optional form fields this archive understands (a user archive: 'include-groupchat'). */
+  form?: FormOptions;
 }
 
 /** The parsed query: filters, RSM and flip-page. Throws StanzaError for bad input. */
@@ -46,9 +48,9 @@ export interface ParsedMamQuery {
   flip: boolean;
 }
 
-export function parseMamQuery(query: Element): ParsedMamQuery {
-  const filters = parseForm(query);
-  const rsm = parseRsm(query);
+export function parseMamQuery(query: Element, form: FormOptions = {}): ParsedMamQuery {
+  const filters = parseForm(query, form);
+  const rsm = parseRsm(query, { index: true });
   const flip = query.getChild('flip-page', NS_MAM) !== undefined;
   const queryId = query.attrs.queryid;
   return { queryId: typeof queryId === 'string' ? queryId : undefined, filters, rsm, flip };
@@ -124,26 +126,49 @@ export function resultMessage(o: { from: string; to: string; queryId?: string; i
         o.message)));
 }
 
+/** The filters that make up the whole result set: what RSM <count/> and <first index/> refer to. */
+type Scope = Pick<ArchiveQuery, 'with' | 'start' | 'end' | 'ids'>;
+
+/**
+ * XEP-0059 §2.6 page jump: the id of the item just before position `index` of the result set (undefined for 0: the
+ * page starts at the beginning), or the size of the set when `index` is beyond its end.
+ */
+async function jumpTo(a: MamArchiveRef, scope: Scope, index: number): Promise<{ after?: string } | { beyond: number }> {
+  if (index === 0) return {};
+  const at = await a.store.find(a.owner, { ...scope, offset: index - 1, limit: 1, total: true });
+  const item = at.items[0];
+  return item ? { after: item.id } : { beyond: at.total ?? 0 };
+}
+
 /**
  * Runs a query and sends its page; resolves with the <fin/> for the IQ result. Errors are StanzaErrors:
- * bad-request / jid-malformed (form, RSM), feature-not-implemented (unknown field, RSM index),
- * item-not-found (unknown before-id, after-id, ids, RSM after/before).
+ * bad-request / jid-malformed (form, RSM, <index/> with <after/> or <before/>), feature-not-implemented (unknown
+ * field), item-not-found (unknown before-id, after-id, ids, RSM after/before).
+ * The whole result set (for <count/> and <first index/>) is what with, start, end and ids select; after-id and
+ * before-id, like RSM <after/> and <before/>, bound the page within it (XEP-0313's implementation notes treat them alike).
  */
 export async function runMamQuery(o: MamQueryOptions): Promise<Element> {
-  const q = parseMamQuery(o.query);
+  const q = parseMamQuery(o.query, o.form);
   const a = o.archive;
   const limit = Math.min(q.rsm.max ?? o.limits.defaultPageSize, o.limits.maxPageSize);
-  const after = await tightest(a, [q.filters.afterId, q.rsm.after], 'last');
+  const scope: Scope = {
+    with: q.filters.with, start: maxOf(q.filters.start, o.restrict?.start), end: minOf(q.filters.end, o.restrict?.end), ids: q.filters.ids,
+  };
+  const jump = q.rsm.index === undefined ? {} : await jumpTo(a, scope, q.rsm.index);
+  if ('beyond' in jump) {
+    // XEP-0059 §2.6: an index at or past the end of the set gives an empty page (unknown ids are still errors).
+    const named = [q.filters.afterId, q.filters.beforeId, ...(q.filters.ids ?? [])].filter((i): i is string => i !== undefined);
+    if (named.length > 0) await lookUp(a, named);
+    return el('fin', { xmlns: NS_MAM, complete: 'true', queryid: q.queryId }, rsmResult({ count: jump.beyond }));
+  }
+  const after = await tightest(a, [q.filters.afterId, q.rsm.after, jump.after], 'last');
   const before = await tightest(a, [q.filters.beforeId, q.rsm.before], 'first');
   if (q.filters.ids) await lookUp(a, q.filters.ids);
-  const start = maxOf(q.filters.start, o.restrict?.start);
-  const end = minOf(q.filters.end, o.restrict?.end);
 
   let result;
   try {
     result = await a.store.find(a.owner, {
-      with: q.filters.with, start, end, after, before, ids: q.filters.ids,
-      limit, reverse: q.rsm.before !== undefined, total: true,
+      ...scope, after, before, limit, reverse: q.rsm.before !== undefined, total: true, position: true,
     });
   } catch (err) {
     if (isNotFound(err)) throw new StanzaError('item-not-found', 'no message with that id in the archive');
@@ -157,8 +182,10 @@ export async function runMamQuery(o: MamQueryOptions): Promise<Element> {
     // A damaged row is skipped; its id still counts for paging (first/last) so the client can move past it.
     if (message) o.send(resultMessage({ from: a.jid, to: o.to, queryId: q.queryId, item: items[i]!, message }));
   }
+  // <first index/> is the position of the item <first/> names: with flip-page that is the newest of the page.
+  const index = result.index === undefined ? undefined : result.index + (q.flip ? items.length - 1 : 0);
   const fin = el('fin', { xmlns: NS_MAM, complete: result.complete ? 'true' : undefined, queryid: q.queryId },
-    rsmResult({ first: items[0]?.id, last: items[items.length - 1]?.id, count: result.total }));
+    rsmResult({ first: items[0]?.id, index, last: items[items.length - 1]?.id, count: result.total }));
   return fin;
 }
 

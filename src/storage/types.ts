@@ -65,12 +65,18 @@ export interface ArchiveQuery {
   limit?: number;
   reverse?: boolean;   // newest first (for RSM <before/>)
   total?: boolean;     // also count all matches ignoring after/before/limit
+  /** Skips this many items (within after/before) in the direction of travel before the page starts (RSM <index/>). */
+  offset?: number;
+  /** Also report `index`: how many matches (ignoring after/before/limit, as `total`) precede the page's first item. */
+  position?: boolean;
 }
 
 export interface ArchiveResult {
   items: ArchiveItem[];   // always oldest-first within the page, even when reverse=true
   total?: number;
   complete: boolean;      // no more items beyond this page in the direction of travel
+  /** With `position`: the 0-based position of items[0] among all matches (RSM <first index/>); unset for an empty page. */
+  index?: number;
 }
 
 export interface ArchiveStore {

@@ -21,6 +21,8 @@ export interface MamQuery {
   after?: string;
   /** true: an empty <before/> (the last page). */
   before?: string | true;
+  /** RSM <index/> (XEP-0059 §2.6 page jump). */
+  index?: number;
   flip?: boolean;
 }
 
@@ -40,6 +42,8 @@ export interface MamPage {
   first?: string;
   last?: string;
   count?: number;
+  /** The 'index' attribute of RSM <first/>. */
+  firstIndex?: number;
 }
 
 let seq = 0;
@@ -58,6 +62,7 @@ export function mamQueryElement(q: MamQuery, queryid: string): Element {
   if (q.max !== undefined) rsm.push(xml('max', {}, String(q.max)));
   if (q.after !== undefined) rsm.push(xml('after', {}, q.after));
   if (q.before !== undefined) rsm.push(q.before === true ? xml('before', {}) : xml('before', {}, q.before));
+  if (q.index !== undefined) rsm.push(xml('index', {}, String(q.index)));
   return xml('query', { xmlns: NS_MAM, queryid },
     xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, ...fields),
     rsm.length ? xml('set', { xmlns: NS_RSM }, ...rsm) : null,
@@ -83,12 +88,14 @@ export async function mamQuery(c: TestClient, q: MamQuery = {}): Promise<MamPage
   }
   const set = fin.getChild('set', NS_RSM);
   const count = set?.getChildText('count');
+  const firstIndex = set?.getChild('first')?.attrs.index;
   return {
     items, fin,
     complete: fin.attrs.complete === 'true',
     first: set?.getChildText('first') ?? undefined,
     last: set?.getChildText('last') ?? undefined,
     count: count == null ? undefined : Number(count),
+    firstIndex: firstIndex === undefined ? undefined : Number(firstIndex),
   };
 }
 

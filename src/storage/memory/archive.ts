@@ -1,7 +1,7 @@
 // In-memory archive store: per owner, items in sortId order plus an index by item id.
 import type { ArchiveAppend, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore } from '../types.js';
 import { checkItemId, checkLimit, checkWhen, duplicateItem, itemNotFound, newItemId } from '../ids.js';
-import { matchesFilters, pageOf } from './page.js';
+import { matchesFilters, pageOf, positionOf } from './page.js';
 import type { MemoryState } from './state.js';
 
 export interface OwnerLog {
@@ -69,6 +69,7 @@ export class MemoryArchiveStore implements ArchiveStore {
   async find(user: string, query: ArchiveQuery = {}): Promise<ArchiveResult> {
     this.state.assertOpen();
     checkLimit(query.limit);
+    checkLimit(query.offset);
     const log = this.owners(false)?.get(user);
     const anchor = (id: string | undefined): number | undefined => {
       if (id === undefined) return undefined;
@@ -83,9 +84,10 @@ export class MemoryArchiveStore implements ArchiveStore {
       const wanted = new Set(query.ids);
       matches = matches.filter((i) => wanted.has(i.id));
     }
-    const page = pageOf(matches, { after, before, limit: query.limit, reverse: query.reverse });
+    const page = pageOf(matches, { after, before, limit: query.limit, reverse: query.reverse, offset: query.offset });
     const result: ArchiveResult = { items: page.items.map(copy), complete: page.complete };
     if (query.total) result.total = matches.length;
+    if (query.position && page.items.length > 0) result.index = positionOf(matches, page.items[0]!.sortId);
     return result;
   }
 

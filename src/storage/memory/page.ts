@@ -7,6 +7,7 @@ export interface PageBounds {
   before?: number;     // sortId: strictly before
   limit?: number;
   reverse?: boolean;
+  offset?: number;     // items skipped in the direction of travel before the page
 }
 
 /** Whether an item passes the with/start/end filters (ids are handled by the caller). */
@@ -23,8 +24,24 @@ export function matchesFilters(item: ArchiveItem, q: Pick<ArchiveQuery, 'with' |
  */
 export function pageOf<T extends { sortId: number }>(matches: readonly T[], b: PageBounds): { items: T[]; complete: boolean } {
   const range = matches.filter((i) => (b.after === undefined || i.sortId > b.after) && (b.before === undefined || i.sortId < b.before));
-  if (b.limit === undefined || range.length <= b.limit) return { items: range, complete: true };
-  return b.reverse
-    ? { items: range.slice(range.length - b.limit), complete: false }
-    : { items: range.slice(0, b.limit), complete: false };
+  const skip = b.offset ?? 0;
+  if (b.reverse) {
+    const end = Math.max(0, range.length - skip);
+    const from = b.limit === undefined ? 0 : Math.max(0, end - b.limit);
+    return { items: range.slice(from, end), complete: from === 0 };
+  }
+  const to = b.limit === undefined ? range.length : Math.min(range.length, skip + b.limit);
+  return { items: range.slice(Math.min(skip, range.length), to), complete: to >= range.length };
+}
+
+/** How many of `matches` (sorted by sortId) come before the item with sortId `first`: its 0-based position. */
+export function positionOf<T extends { sortId: number }>(matches: readonly T[], first: number): number {
+  let lo = 0;
+  let hi = matches.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (matches[mid]!.sortId < first) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

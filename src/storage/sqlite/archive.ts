@@ -3,7 +3,7 @@
 // so a page costs the same on a big archive as on a small one; deletes run in chunks (see context.ts).
 import type { ArchiveAppend, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore } from '../types.js';
 import { CHUNK_ROWS, checkItemId, checkLimit, checkWhen, duplicateItem, itemNotFound, newItemId } from '../ids.js';
-import { matchesFilters, pageOf } from '../memory/page.js';
+import { matchesFilters, pageOf, positionOf } from '../memory/page.js';
 import { Budget, type SqliteContext } from './context.js';
 
 interface ArchiveRow { id: number; stanza_id: string; ts: number; with_bare: string; kind: string; xml: string }
@@ -75,6 +75,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   async find(user: string, query: ArchiveQuery = {}): Promise<ArchiveResult> {
     this.ctx.assertOpen();
     checkLimit(query.limit);
+    checkLimit(query.offset);
     const after = this.sortIdOf(user, query.after);
     const before = this.sortIdOf(user, query.before);
     if (query.ids) return this.findByIds(user, query, after, before);
@@ -88,8 +89,9 @@ export class SqliteArchiveStore implements ArchiveStore {
     const params = [...filter.params];
     if (after !== undefined) { inner += ' AND id > ?'; params.push(after); }
     if (before !== undefined) { inner += ' AND id < ?'; params.push(before); }
-    inner += ` ORDER BY id ${order} LIMIT ?`;
+    inner += ` ORDER BY id ${order} LIMIT ? OFFSET ?`;
     params.push(query.limit === undefined ? -1 : query.limit + 1);   // one extra row tells whether the page is complete
+    params.push(query.offset ?? 0);
     const sql = `SELECT ${COLUMNS} FROM archive WHERE id IN (${inner}) ORDER BY id ${order}`;
 
     const rows = this.ctx.stmt<unknown[], ArchiveRow>(sql).all(...params);
@@ -98,11 +100,21 @@ export class SqliteArchiveStore implements ArchiveStore {
     if (query.reverse) rows.reverse();
     const result: ArchiveResult = { items: rows.map(toItem), complete };
     if (query.total) result.total = this.count(filter);
+    if (query.position && rows.length > 0) result.index = this.position(filter, rows[0]!.id, query.reverse ? result.total : undefined);
     return result;
   }
 
-  private count(filter: { sql: string; params: unknown[] }): number {
-    return this.ctx.stmt<unknown[], { n: number }>(`SELECT count(*) AS n FROM archive WHERE ${filter.sql}`).get(...filter.params)!.n;
+  private count(filter: { sql: string; params: unknown[] }, range = '', ...bound: unknown[]): number {
+    return this.ctx.stmt<unknown[], { n: number }>(`SELECT count(*) AS n FROM archive WHERE ${filter.sql}${range}`).get(...filter.params, ...bound)!.n;
+  }
+
+  /**
+   * Matches before the row `first`, counted through the same index as the page, from the side the client pages
+   * from: forwards the rows before it; backwards (with the total known) the total less the rows from it on, so a
+   * client paging back from the newest message counts only what it has paged through.
+   */
+  private position(filter: { sql: string; params: unknown[] }, first: number, total: number | undefined): number {
+    return total === undefined ? this.count(filter, ' AND id < ?', first) : total - this.count(filter, ' AND id >= ?', first);
   }
 
   /** `ids` queries look each id up through the unique index and page in code (as the memory driver does). */
@@ -116,9 +128,10 @@ export class SqliteArchiveStore implements ArchiveStore {
       }
     }
     matches.sort((a, b) => a.sortId - b.sortId);
-    const page = pageOf(matches, { after, before, limit: query.limit, reverse: query.reverse });
+    const page = pageOf(matches, { after, before, limit: query.limit, reverse: query.reverse, offset: query.offset });
     const result: ArchiveResult = { items: page.items, complete: page.complete };
     if (query.total) result.total = matches.length;
+    if (query.position && page.items.length > 0) result.index = positionOf(matches, page.items[0]!.sortId);
     return result;
   }
 
