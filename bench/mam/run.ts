@@ -5,9 +5,10 @@
 //   2. page latency: the archive filled with `--messages` messages over `--users` users (default 1 000 000 over
 //      1 000), then `--queries` MAM queries for 50-message pages (newest page, and after a random item), one in
 //      flight at a time: p50 / p99 (target p99 < 2 ms) and server CPU per query.
-// Options: --servers starling,prosody  --users N  --messages N  --queries N  --reps N  --out FILE  --keep
+// Options: --servers starling,prosody  --users N  --messages N  --queries N  --warmup N (not counted, 200)  --reps N
+//          --out FILE  --keep
 //          --skip-pages (write cost only)  --skip-chat (page latency only)  --write-batch-ms N (Starling's mam writeBatchMs)
-//          --cpu-prof DIR (Starling under node --cpu-prof, profiles written to DIR)
+//          --cpu-prof DIR (Starling under node --cpu-prof, profiles written to DIR)  --node-args='--trace-gc ...'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,12 +29,14 @@ const { values } = parseArgs({
     users: { type: 'string', default: '1000' },
     messages: { type: 'string', default: '1000000' },
     queries: { type: 'string', default: '2000' },
+    warmup: { type: 'string', default: '200' },
     reps: { type: 'string', default: '3' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'skip-pages': { type: 'boolean', default: false },
     'skip-chat': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'node-args': { type: 'string' },
     'write-batch-ms': { type: 'string' },
   },
 });
@@ -69,8 +72,10 @@ try {
     await off.prepare(accounts);
     await on.prepare(accounts);
     const row: Row = { server: name, version: off.version, off: [], on: [], offCpu: [], onCpu: [] };
-    if (name === 'starling' && values['cpu-prof']) {
-      for (const s of [off, on] as StarlingServer[]) s.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', path.resolve(values['cpu-prof'])];
+    if (name === 'starling') {
+      const args = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values['cpu-prof'])] : [];
+      if (values['node-args']) args.push(...values['node-args'].split(' ').filter(Boolean));
+      for (const s of [off, on] as StarlingServer[]) s.nodeArgs = args;
     }
     for (let rep = 1; rep <= (values['skip-chat'] ? 0 : reps); rep++) {
       for (const [label, s] of [['off', off], ['on', on]] as const) {
@@ -92,7 +97,7 @@ try {
       if (!fs.existsSync(p.sqlitePath)) await withServer(p, async () => undefined);   // lets Prosody create its tables
       seedProsody(p.sqlitePath, shape, log);
     }
-    row.page = await withServer(on, () => pageLatency(on, shape, queries));
+    row.page = await withServer(on, () => pageLatency(on, shape, queries, Number(values.warmup)));
     log(`[${name}] 50-message pages: p50 ${row.page.p50.toFixed(2)} ms, p99 ${row.page.p99.toFixed(2)} ms, ${row.page.cpuUs.toFixed(0)} µs CPU/query`);
     rows.push(row);
   }
@@ -104,7 +109,7 @@ try {
 const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }).replace(/,/g, ' ');
 const lines = [
   `MAM bench: ${reps} repetitions of chat saturation (${chatParams.pairs} pairs, window ${chatParams.window}, ${chatParams.seconds} s) archiving off/on; `
-    + `${f(shape.users * shape.perUser)} archived messages over ${f(shape.users)} users, ${queries} page queries (max 50). Medians.`,
+    + `${f(shape.users * shape.perUser)} archived messages over ${f(shape.users)} users, ${queries} page queries (max 50) after ${values.warmup} not counted. Medians.`,
   '',
   '| server | chat msgs/s off | chat msgs/s on | on/off | CPU µs/msg off | CPU µs/msg on | page p50 (ms) | page p99 (ms) | CPU µs/query |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|',

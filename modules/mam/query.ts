@@ -1,8 +1,9 @@
 // XEP-0313 queries over any ArchiveStore, for any archive address (a user's bare JID, a MUC room): parses the
 // <query/> (form, RSM, flip-page), runs it, sends the <result/> messages and returns the <fin/> for the IQ result.
 // Used by the mam module for user archives and meant for room archives too (see /work/coord/api-6.md).
-import type { Element } from 'ltx';
+import { Element as LtxElement, type Element } from 'ltx';
 import { el, StanzaError, type ArchiveStore } from '../../src/api/index.js';
+import { rawElement } from '../../src/xml/serialize.js';
 import type { ArchiveItem, ArchiveQuery } from '../../src/storage/types.js';
 import { parseStored } from '../offline/codec.js';
 import { StreamParser } from '../../src/xml/parser.js';
@@ -34,6 +35,9 @@ export interface MamQueryOptions {
   /** Writes one result message to the requester (before the IQ result goes out). */
   send(stanza: Element): void;
   limits: PageLimits;
+  /** Parse the stored stanzas into elements (for a caller's `send` that edits them, as room tombstones do);
+   *  by default they are forwarded as stored text. */
+  parseStored?: boolean;
   /** Extra store-level filters the caller imposes (e.g. a room's visibility rules); rarely needed. */
   restrict?: Pick<ArchiveQuery, 'start' | 'end'>;
   /** Optional form fields this archive understands (a user archive: 'include-groupchat'). */
@@ -117,6 +121,43 @@ export function restoreMessages(items: readonly ArchiveItem[]): (Element | undef
   return out;
 }
 
+// The root start tag of a stored stanza as our serialiser writes it: attributes as name="value", '"' escaped inside.
+const STORED_MESSAGE = /^<message(?=[\s/>])/;
+const ATTRIBUTE = /\s([^\s=/>]+)="[^"]*"/y;
+
+/**
+ * The stored stanzas of a page as they will be forwarded, without parsing them: each row is this server's own
+ * serialisation, so it is carried as text (rawElement), given xmlns='jabber:client' where it has no xmlns.
+ * A row that does not look like one (another root, quoting or ending) is parsed on its own, and dropped if it does
+ * not parse.
+ */
+export function forwardStored(items: readonly ArchiveItem[]): (Element | undefined)[] {
+  return items.map((item) => {
+    const xml = item.xml;
+    const m = STORED_MESSAGE.exec(xml);
+    if (!m) return restoreOne(item);
+    let at = m[0].length;
+    let hasXmlns = false;
+    ATTRIBUTE.lastIndex = at;
+    for (let a = ATTRIBUTE.exec(xml); a !== null; a = ATTRIBUTE.exec(xml)) {
+      if (a[1] === 'xmlns') hasXmlns = true;
+      at = ATTRIBUTE.lastIndex;
+    }
+    const closed = xml.startsWith('/>', at) ? at + 2 === xml.length : xml.startsWith('>', at) && xml.endsWith('</message>');
+    if (!closed) return restoreOne(item);
+    // Where the parse-and-serialise path puts it (after the other attributes), so both give the same bytes.
+    return rawElement('message', hasXmlns ? xml : `${xml.slice(0, at)} xmlns="${NS_CLIENT}"${xml.slice(at)}`, LtxElement);
+  });
+}
+
+function restoreOne(item: ArchiveItem): Element | undefined {
+  try {
+    return restoreMessage(item);
+  } catch {
+    return undefined;
+  }
+}
+
 /** <message><result><forwarded><delay/><message/></forwarded></result></message> for one item. */
 export function resultMessage(o: { from: string; to: string; queryId?: string; item: ArchiveItem; message: Element }): Element {
   return el('message', { to: o.to, from: o.from },
@@ -176,7 +217,7 @@ export async function runMamQuery(o: MamQueryOptions): Promise<Element> {
   }
 
   const items = q.flip ? [...result.items].reverse() : result.items;
-  const messages = restoreMessages(items);
+  const messages = o.parseStored ? restoreMessages(items) : forwardStored(items);
   for (let i = 0; i < items.length; i++) {
     const message = messages[i];
     // A damaged row is skipped; its id still counts for paging (first/last) so the client can move past it.

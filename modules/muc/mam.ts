@@ -44,6 +44,7 @@ export function registerRoomMam(svc: MucService): void {
       query: req.payload,
       to: req.from.full(),
       send: (m) => svc.send(stones.size > 0 ? withTombstone(m, stones) : m),
+      parseStored: stones.size > 0,   // tombstones edit the forwarded message
       limits: LIMITS,
     });
   });

@@ -3,6 +3,7 @@
 // xmlns='jabber:client', and stream-level elements such as <stream:features/> their xmlns:stream declaration.
 import type { Element } from 'ltx';
 import { NS } from '../xml/ns.js';
+import { serialize } from '../xml/serialize.js';
 
 /** `streamPrefixDeclared`: the enclosing element (a BOSH <body/>) already declares the stream prefix. */
 export function standaloneXml(el: Element, streamPrefixDeclared = false): string {
@@ -18,11 +19,11 @@ export function standaloneXml(el: Element, streamPrefixDeclared = false): string
     key = 'xmlns:stream';
     value = NS.STREAMS;
   }
-  if (key === null) return el.toString();
+  if (key === null) return serialize(el);
   // The element may be shared with other recipients: add the declaration only while serialising.
   attrs[key] = value;
   try {
-    return el.toString();
+    return serialize(el);
   } finally {
     delete attrs[key];
   }

@@ -41,10 +41,32 @@ function writeChildren(children: Child[], out: string): string {
   for (const c of children) {
     if (c == null) continue;
     if (typeof c === 'string') out += escText(c);
+    else if ((c as RawElement)[RAW_XML] !== undefined) out += (c as RawElement)[RAW_XML];
     else if (typeof (c as Element).write === 'function') out = write(c as Element, out);
     else out += escText((c as number).toString(10));
   }
   return out;
+}
+
+// ---- pre-serialised children ----
+// Archived stanzas are stored as this serialiser's output. A MAM page forwards 50 of them; parsing each into an
+// element tree only to serialise it again was most of a page's CPU and garbage, so the stored text is carried as
+// is inside the result wrapper.
+
+const RAW_XML = Symbol('starling.rawXml');
+
+type RawElement = Element & { [RAW_XML]?: string };
+
+/**
+ * An element that serialises as `xml`, verbatim. Only for text this serialiser wrote (well-formed, escaped): it is
+ * not checked. Its name is `name`; it has no attributes or children as far as readers can see.
+ */
+export function rawElement(name: string, xml: string, Ctor: new (name: string) => Element): Element {
+  const e = new Ctor(name) as RawElement;
+  e[RAW_XML] = xml;
+  // ltx's own toString() (and anything else walking with write()) gets the same text.
+  e.write = (writer: (s: string) => void) => writer(xml);
+  return e;
 }
 
 // ---- copies that share their children (fan-out) ----
@@ -89,5 +111,7 @@ export function sharedCopies(stanza: Element): (attrs: Record<string, string>) =
 
 /** The XML text of an element (same output as ltx's toString()). */
 export function serialize(el: Element): string {
+  const raw = (el as RawElement)[RAW_XML];
+  if (raw !== undefined) return raw;
   return write(el, '');
 }
