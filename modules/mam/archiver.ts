@@ -8,7 +8,6 @@
 import type { Element } from 'ltx';
 import type { ModuleContext, RosterServiceLike } from './types.js';
 import type { BufferedArchive } from './buffer.js';
-import { randomBytes } from 'node:crypto';
 import { serialize } from '../../src/xml/serialize.js';
 import type { Jid } from '../../src/jid.js';
 import { decide, type PrefsStore } from './prefs.js';
@@ -56,9 +55,10 @@ export class Archiver {
     }
     return then(this.allows(user, peer), (ok) => {
       if (!ok) return undefined;
-      const id = newArchiveId();
+      const when = Date.now();
+      const id = this.store.newId(when);   // the store's own id shape: found again by a primary-key read
       const xml = serialize(stanza);
-      const committed = this.store.enqueue({ user, id, when: Date.now(), with: peer.bare(), kind: stanza.attrs.type === 'chat' ? 'chat' : 'normal', xml });
+      const committed = this.store.enqueue({ user, id, when, with: peer.bare(), kind: stanza.attrs.type === 'chat' ? 'chat' : 'normal', xml });
       let m = this.#ids.get(stanza);
       if (!m) this.#ids.set(stanza, (m = new Map()));
       m.set(user, id);
@@ -67,30 +67,4 @@ export class Archiver {
       return committed ? committed.then(() => id) : id;
     });
   }
-}
-
-/**
- * An archive id: 6 bytes of the current time (ms) then 9 random bytes, base64url (20 characters). The 72 random
- * bits keep it unguessable (XEP-0313 §5.2); the time prefix makes new ids sort after old ones, so each owner's
- * entries in the id index are appended at one place instead of scattered over the whole index.
- */
-export function newArchiveId(now = Date.now()): string {
-  const b = Buffer.allocUnsafe(15);
-  b.writeUIntBE(now, 0, 6);
-  takeRandom(b, 6, 9);
-  return b.toString('base64url');
-}
-
-// Random bytes drawn from the CSPRNG in blocks: one randomBytes call per 455 ids instead of one per id.
-const POOL_BYTES = 4096;
-let pool = Buffer.alloc(0);
-let poolAt = 0;
-
-function takeRandom(into: Buffer, at: number, n: number): void {
-  if (poolAt + n > pool.length) {
-    pool = randomBytes(POOL_BYTES);
-    poolAt = 0;
-  }
-  pool.copy(into, at, poolAt, poolAt + n);
-  poolAt += n;
 }

@@ -8,7 +8,6 @@
 //     it (an IQ result, an XEP-0198 ack) implies the row is on disk: nothing acknowledged is lost to a crash.
 //   flushMs > 0: one commit per flushMs (or per maxRows rows) and no waiting; a crash can lose the last flushMs.
 import type { ArchiveStore } from '../../src/api/index.js';
-import { newItemId } from '../../src/storage/ids.js';
 import type { ArchiveAppend, ArchiveItem, ArchiveQuery, ArchiveResult } from '../../src/storage/types.js';
 
 type Log = { error(obj: object, msg: string): void };
@@ -28,7 +27,7 @@ export class BufferedArchive implements ArchiveStore {
 
   /** Queues the row; the returned item's sortId is not known yet (0). Use appendMany for stored items. */
   append(user: string, item: Omit<ArchiveAppend, 'user'>): Promise<ArchiveItem> {
-    const id = item.id ?? newItemId();
+    const id = item.id ?? this.inner.newId(item.when);
     this.enqueue({ ...item, user, id });
     return Promise.resolve({ id, sortId: 0, when: item.when, with: item.with, kind: item.kind, xml: item.xml });
   }
@@ -49,6 +48,10 @@ export class BufferedArchive implements ArchiveStore {
       else this.#timer = setTimeout(() => void this.flush(), this.opts.flushMs);
     }
     return committed;
+  }
+
+  newId(when: number): string {
+    return this.inner.newId(when);
   }
 
   /** Writes the queue now, or as the next batch once the one being written is committed. */

@@ -21,6 +21,11 @@ export class RoomArchive {
     return this.items.append(room, { id, when, with: withJid, kind: 'groupchat', xml });
   }
 
+  /** The id (stanza-id) for a message of time `when` about to be archived. */
+  newId(when: number): string {
+    return this.items.newId(when);
+  }
+
   /** Every tombstone of a room (retractions are rare, so a query reads them all at once). */
   async tombstones(room: string): Promise<Map<string, Tombstone>> {
     return (await this.tombstones_.getAll(room)) as Map<string, Tombstone>;

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { clone, type Element } from 'ltx';
 import { el, StanzaError, type StanzaEvent } from '../../src/api/index.js';
 import { standalone } from '../../src/xml/fragment.js';
-import { newItemId } from '../../src/storage/ids.js';
 import { stripStanzaIds } from '../mam/stanza-id.js';
 import { MUC } from './ns.js';
 import type { Occupant } from './occupant.js';
@@ -53,7 +52,7 @@ export async function onRoomMessage(svc: MucService, room: Room, ev: StanzaEvent
   }
   if (!checkLimits(room, o, ev)) return;
   const now = Date.now();
-  const id = newItemId();
+  const id = svc.archive.newId(now);
   const m = stamp(room, o, ev.stanza, id);
   // Only messages with a body are worth replaying or archiving (not chat states, receipts, markers).
   if (ev.stanza.getChild('body')) {

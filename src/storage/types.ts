@@ -80,6 +80,11 @@ export interface ArchiveResult {
 }
 
 export interface ArchiveStore {
+  /**
+   * An item id for an item of time `when` that is about to be appended (a stanza-id handed out before the row is
+   * written). Appending with it and the same `when` is the cheapest way to store an item; any id works, though.
+   */
+  newId(when: number): string;
   /** Appends; `id` is generated (random, url-safe) when not given. Returns the stored item. */
   append(user: string, item: { id?: string; when: number; with: string; kind: string; xml: string }): Promise<ArchiveItem>;
   /**

@@ -115,10 +115,11 @@ describe('archive position: sqlite reads it from an index', () => {
     try {
       const plan = (sql: string) => (s.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[])
         .map((r) => r.detail).join(' | ');
-      const base = 'SELECT count(*) AS n FROM archive WHERE host = ? AND store = ? AND owner = ?';
-      for (const where of [' AND id < ?', ' AND id >= ?', ' AND with_bare = ? AND id < ?', ' AND with_bare = ? AND ts >= ? AND id >= ?', ' AND ts >= ? AND ts <= ? AND id < ?']) {
+      const base = 'SELECT count(*) AS n FROM archive_items WHERE oid = ?';
+      // Time bounds are sort id bounds (src/storage/sqlite/sort-ids.ts).
+      for (const where of [' AND id < ?', ' AND id >= ?', ' AND with_bare = ? AND id < ?', ' AND with_bare = ? AND id >= ? AND id >= ?', ' AND id >= ? AND id <= ? AND id < ?']) {
         const p = plan(base + where);
-        expect(p, where).to.match(/^SEARCH archive USING COVERING INDEX archive_\w+ \(host=\? AND store=\? AND owner=\?/);
+        expect(p, where).to.match(/^SEARCH archive_items USING COVERING INDEX archive_items_\w+ \(oid=\?/);
         expect(p, where).to.not.match(/SCAN/);
       }
     } finally {

@@ -1,5 +1,5 @@
 // One contract suite for every storage driver (ARCHITECTURE.md §C7): memory and SQLite today.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -438,7 +438,8 @@ function storageContract(label: string, create: () => Promise<Harness>): void {
       it('keeps sortIds growing after deletes', async () => {
         const [first] = await fill(a, 'alice', 3);
         await a.delete('alice');
-        const next = await a.append('alice', { when: T0, with: 'j@c', kind: 'chat', xml: '<n/>' });
+        // (SQLite sort ids are time order: a newer item sorts after the deleted ones, and never takes their ids.)
+        const next = await a.append('alice', { when: T0 + 60_000, with: 'j@c', kind: 'chat', xml: '<n/>' });
         expect(next.sortId).to.be.greaterThan(first!.sortId + 2);
       });
     });
@@ -559,6 +560,38 @@ describe('storage: sqlite specifics', () => {
     await second.close();
   });
 
+  it('migrates schema-1 archives to sort ids: same items, ids, times and order, per host, store and owner', async () => {
+    // A schema-1 database as Starling wrote it before migration 2.
+    mkdirSync(join(dir, 'nested', 'dir'), { recursive: true });
+    const raw = new Database(path);
+    runMigrations(raw, MIGRATIONS.slice(0, 1));
+    const insert = raw.prepare('INSERT INTO archive (host, store, owner, stanza_id, ts, with_bare, kind, xml) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const rows: [string, string, string, string, number][] = [
+      ['example.com', 'mam', 'alice', 'a1', T0 + 10], ['example.com', 'mam', 'alice', 'a2', T0 + 5],   // out of time order
+      ['example.com', 'mam', 'alice', 'a3', T0 + 10], ['example.com', 'mam', 'bob', 'a1', T0],
+      ['example.com', 'muc', 'alice', 'r1', T0 + 1], ['other.example', 'mam', 'alice', 'o1', T0 + 2],
+    ];
+    for (const [host, store, owner, id, ts] of rows) insert.run(host, store, owner, id, ts, 'j@c', 'chat', `<m id='${id}'/>`);
+    raw.close();
+
+    const s = await open();
+    const a = s.open('example.com', 'mam', 'archive');
+    const alice = await a.find('alice', { total: true });
+    expect(alice.items.map((i) => [i.id, i.when])).to.deep.equal([['a2', T0 + 5], ['a1', T0 + 10], ['a3', T0 + 10]]);
+    expect(alice.items.map((i) => i.xml)).to.deep.equal(["<m id='a2'/>", "<m id='a1'/>", "<m id='a3'/>"]);
+    expect(ids((await a.find('alice', { after: 'a2' })).items)).to.deep.equal(['a1', 'a3']);
+    expect(ids((await a.find('alice', { ids: ['a3', 'a1'] })).items)).to.deep.equal(['a1', 'a3']);
+    expect(ids((await a.find('bob', {})).items)).to.deep.equal(['a1']);
+    expect(ids((await s.open('example.com', 'muc', 'archive').find('alice', {})).items)).to.deep.equal(['r1']);
+    expect(ids((await s.open('other.example', 'mam', 'archive').find('alice', {})).items)).to.deep.equal(['o1']);
+    // New items go after the migrated ones; a migrated id is still refused as a duplicate.
+    const next = await a.append('alice', { when: T0 + 20, with: 'j@c', kind: 'chat', xml: '<n/>' });
+    expect(next.sortId).to.be.greaterThan(alice.items[2]!.sortId);
+    expect((await rejection(a.append('alice', { id: 'a1', when: T0 + 30, with: 'j@c', kind: 'chat', xml: '<d/>' }))).code).to.equal('conflict');
+    expect(s.database.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'archive'").pluck().get()).to.equal(0);
+    await s.close();
+  });
+
   it('applies only the new migrations, each once', async () => {
     (await open()).close();
     const raw = new Database(path);
@@ -599,7 +632,7 @@ describe('storage: sqlite specifics', () => {
     expect(db.pragma('synchronous', { simple: true })).to.equal(1);   // NORMAL
     expect(db.pragma('busy_timeout', { simple: true })).to.equal(5000);
     expect(db.pragma('foreign_keys', { simple: true })).to.equal(1);
-    expect(String(db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'archive'").pluck().get())).to.match(/STRICT\s*$/);
+    expect(String(db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'archive_items'").pluck().get())).to.match(/STRICT\s*$/);
     await s.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
@@ -610,12 +643,13 @@ describe('storage: sqlite specifics', () => {
     const s = await open();
     const plan = (sql: string) => (s.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[])
       .map((r) => r.detail).join(' | ');
-    const inner = (where: string, order = 'DESC') => `SELECT id, xml FROM archive WHERE id IN (SELECT id FROM archive WHERE host = ? AND store = ? AND owner = ?${where} ORDER BY id ${order} LIMIT ?) ORDER BY id ${order}`;
-    for (const where of ['', ' AND id < ?', ' AND with_bare = ? AND id < ?', ' AND with_bare = ? AND ts >= ?']) {
+    const inner = (where: string, order = 'DESC') => `SELECT id, xml FROM archive_items WHERE id IN (SELECT id FROM archive_items WHERE oid = ?${where} ORDER BY id ${order} LIMIT ?) ORDER BY id ${order}`;
+    // Time bounds are sort id bounds (sort-ids.ts), so every filter is a range of one index.
+    for (const where of ['', ' AND id < ?', ' AND with_bare = ? AND id < ?', ' AND with_bare = ? AND id >= ?', ' AND id >= ? AND id <= ?']) {
       const p = plan(inner(where));
       expect(p, where).to.not.match(/SCAN archive|TEMP B-TREE/);
+      expect(p, where).to.match(/COVERING INDEX archive_items_(owner|with)/);
     }
-    expect(plan(inner(' AND ts >= ? AND ts <= ?', 'ASC')), 'time range').to.match(/COVERING INDEX archive_ts/);
     await s.close();
   });
 
@@ -625,11 +659,8 @@ describe('storage: sqlite specifics', () => {
     beforeEach(async () => {
       s = await open();
       a = s.open('example.com', 'mam', 'archive');
-      const insert = s.database.prepare('INSERT INTO archive (host, store, owner, stanza_id, ts, with_bare, kind, xml) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-      s.database.transaction(() => {
-        for (let i = 0; i < 5000; i++) insert.run('example.com', 'mam', 'alice', `x${i}`, T0 + i, 'j@c', 'chat', '<m/>');
-        insert.run('example.com', 'mam', 'bob', 'b1', T0, 'j@c', 'chat', '<m/>');
-      })();
+      const rows = Array.from({ length: 5000 }, (_, i) => ({ user: 'alice', when: T0 + i, with: 'j@c', kind: 'chat', xml: '<m/>' }));
+      await a.appendMany([...rows, { user: 'bob', id: 'b1', when: T0, with: 'j@c', kind: 'chat', xml: '<m/>' }]);
     });
     afterEach(async () => {
       await s.close();

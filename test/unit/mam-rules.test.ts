@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { parseStored } from '../../modules/offline/codec.js';
 import { archivable } from '../../modules/mam/policy.js';
-import { newArchiveId } from '../../modules/mam/archiver.js';
+import { decodeItemId, encodeItemId, SortIdClock, timeOf } from '../../src/storage/sqlite/sort-ids.js';
 import { parseForm } from '../../modules/mam/form.js';
 import { parseRsm } from '../../modules/mam/rsm.js';
 import { decide, parsePrefs } from '../../modules/mam/prefs.js';
@@ -49,12 +49,41 @@ describe('MAM and carbons rules', () => {
     expect(eligible(m("<message type='groupchat'><body>x</body></message>"))).to.equal(false);
   });
 
-  it('makes unguessable archive ids that sort by creation time', () => {
+  it('makes unguessable archive ids that carry their sort id, in time order', () => {
+    const clock = new SortIdClock(-1);
+    const none = () => null;
     const ids = new Set<string>();
-    for (let i = 0; i < 2000; i++) ids.add(newArchiveId(1_700_000_000_000));
+    const sortIds: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const s = clock.next(1_700_000_000_000 + Math.floor(i / 1000), none);
+      sortIds.push(s);
+      const id = encodeItemId(s);
+      ids.add(id);
+      expect(decodeItemId(id)).to.equal(s);
+    }
     expect(ids.size).to.equal(2000);
     for (const id of ids) expect(id).to.match(/^[A-Za-z0-9_-]{20}$/);
-    expect(newArchiveId(1_700_000_000_001) > newArchiveId(1_700_000_000_000)).to.equal(true);
+    expect(sortIds.every((s, i) => i === 0 || s > sortIds[i - 1]!)).to.equal(true);
+    expect(timeOf(sortIds[999]!)).to.equal(1_700_000_000_000);
+    expect(timeOf(sortIds[1000]!)).to.equal(1_700_000_000_001);
+    expect(decodeItemId('not-an-id')).to.equal(null);
+  });
+
+  it('gives a time in the past a free slot of its millisecond, never one handed out before', () => {
+    const clock = new SortIdClock(-1);
+    const stored = new Set<number>();
+    const highest = (lo: number, hi: number) => Math.max(...[...stored].filter((s) => s >= lo && s <= hi), lo - 1);
+    stored.add(clock.next(2000, highest));               // the present
+    const a = clock.next(1000, highest);                  // the past: slot 0 of ms 1000
+    const b = clock.next(1000, highest);                  // reserved, not yet stored: the next slot
+    expect([timeOf(a), timeOf(b)]).to.deep.equal([1000, 1000]);
+    expect(b).to.equal(a + 1);
+    stored.add(a);
+    stored.add(b);
+    clock.settle(a);
+    clock.settle(b);
+    expect(clock.next(1000, highest)).to.equal(b + 1);
+    expect(timeOf(clock.next(2000, highest))).to.equal(2000);   // the present goes on after the newest
   });
 
   it('parses query forms and RSM sets, refusing bad input with the XEP-0313 conditions', () => {

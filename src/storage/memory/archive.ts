@@ -27,6 +27,10 @@ export class MemoryArchiveStore implements ArchiveStore {
     return owners;
   }
 
+  newId(_when: number): string {
+    return newItemId();
+  }
+
   async append(user: string, item: { id?: string; when: number; with: string; kind: string; xml: string }): Promise<ArchiveItem> {
     this.state.assertOpen();
     return this.appendNow(user, item);

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import type { AccountStore, StorageDriver, StoreTypes } from '../types.js';
 import { CHUNK_ROWS } from '../ids.js';
 import { SqliteAccountStore } from './accounts.js';
-import { SqliteArchiveStore, storesOf } from './archive.js';
+import { purgeArchives, SqliteArchiveStore, storesOf } from './archive.js';
 import { Budget, SqliteContext } from './context.js';
 import { SqliteKeyValueStore, SqliteMapStore } from './kv.js';
 import { MIGRATIONS, runMigrations, schemaVersion, tooNewError } from './migrations.js';
@@ -57,14 +57,10 @@ export class SqliteStorage implements StorageDriver {
     const budget = new Budget();
     const kvChunk = this.ctx.stmt(
       `DELETE FROM kv WHERE host = ? AND store = ? AND owner = ? AND key IN (SELECT key FROM kv WHERE host = ? AND store = ? AND owner = ? LIMIT ${CHUNK_ROWS})`);
-    for (const store of storesOf(this.ctx, 'kv', host)) {
+    for (const store of storesOf(this.ctx, host)) {
       await this.ctx.deleteInChunks(kvChunk, [host, store, user, host, store, user], budget);
     }
-    const archiveChunk = this.ctx.stmt(
-      `DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE host = ? AND store = ? AND owner = ? LIMIT ${CHUNK_ROWS})`);
-    for (const store of storesOf(this.ctx, 'archive', host)) {
-      await this.ctx.deleteInChunks(archiveChunk, [host, store, user], budget);
-    }
+    await purgeArchives(this.ctx, host, user, budget);
   }
 
   /** Checkpoints the WAL into the main file and closes. Later calls reject with code 'closed'. */
