@@ -7,7 +7,7 @@ import type { ChannelBinding } from '../auth/types.js';
 import { noChannelBinding, tlsChannelBinding } from '../auth/mechanisms.js';
 import type { TlsContexts } from './tls.js';
 import { serialize } from '../xml/serialize.js';
-import { scheduleFlush } from './flush.js';
+import { StreamSocket } from './stream-socket.js';
 
 export interface TransportHandlers {
   data(chunk: Buffer): void;
@@ -42,25 +42,15 @@ export interface Transport {
   destroy(): void;
 }
 
-function escapeAttr(v: string): string {
-  return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-export class TcpTransport implements Transport {
+/** TCP (optionally upgraded by STARTTLS) or TLS from the first byte (XEP-0368) under a client stream. */
+export class TcpTransport extends StreamSocket implements Transport {
   readonly kind = 'tcp';
   readonly framing = 'stream';
-  readonly remoteAddress: string;
-  #socket: net.Socket;
-  #handlers: TransportHandlers | null = null;
-  #closed = false;
   #channelBinding: ChannelBinding = noChannelBinding;
 
   constructor(socket: net.Socket, private readonly tlsContexts: TlsContexts | null) {
-    this.#socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
-    socket.setNoDelay(true);
+    super(socket);
     if (socket instanceof tls.TLSSocket) this.#channelBinding = this.#bindingFor(socket);
-    this.#attach(socket);
   }
 
   /** Channel binding whose tls-server-end-point comes from the contexts' per-certificate cache: the certificate
@@ -71,12 +61,8 @@ export class TcpTransport implements Transport {
     return tlsChannelBinding(socket, () => contexts.endPointFor(typeof socket.servername === 'string' && socket.servername ? socket.servername : host));
   }
 
-  get secure(): boolean {
-    return this.#socket instanceof tls.TLSSocket;
-  }
-
   get servername(): string | null {
-    const s = this.#socket as tls.TLSSocket;
+    const s = this.socket as tls.TLSSocket;
     return typeof s.servername === 'string' ? s.servername : null;
   }
 
@@ -88,114 +74,21 @@ export class TcpTransport implements Transport {
     return !this.secure && this.tlsContexts !== null;
   }
 
-  get bufferedBytes(): number {
-    return this.#socket.writableLength + this.#out.length;
-  }
-
-  #attach(socket: net.Socket): void {
-    socket.on('data', (chunk: Buffer) => this.#handlers?.data(chunk));
-    socket.on('end', () => this.#close('peer closed the connection'));
-    socket.on('close', () => this.#close('connection closed'));
-    socket.on('error', (err) => this.#close(`socket error: ${err.message}`));
-  }
-
-  #close(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#socket.destroy();
-    this.#handlers?.closed(reason);
-  }
-
-  setHandlers(h: TransportHandlers): void {
-    this.#handlers = h;
-  }
-
-  writeHeader(attrs: Record<string, string>): void {
-    let s = "<?xml version='1.0'?><stream:stream";
-    for (const k in attrs) s += ` ${k}='${escapeAttr(attrs[k]!)}'`;
-    this.#write(s + '>');
-  }
-
   writeElement(el: Element): void {
-    this.#write(serialize(el));
-  }
-
-  writeRaw(s: string): void {
-    this.#write(s);
-  }
-
-  writeFooter(): void {
-    this.#write('</stream:stream>');
-  }
-
-  // Output is batched per event loop iteration (src/net/flush.ts): one socket write for everything written meanwhile.
-  #out = '';
-
-  #write(s: string): void {
-    if (this.#closed) return;
-    if (this.#out.length === 0) {
-      this.#out = s;
-      scheduleFlush(this);
-    } else {
-      this.#out += s;
-    }
-  }
-
-  /** Hands the batched output to the socket (internal; run at the end of the tick, and before end / STARTTLS). */
-  flush(): void {
-    const out = this.#out;
-    if (out.length === 0) return;
-    this.#out = '';
-    if (!this.#closed) this.#socket.write(out);
-  }
-
-  pause(): void {
-    this.#socket.pause();
-  }
-
-  resume(): void {
-    this.#socket.resume();
+    this.write(serialize(el));
   }
 
   /** Upgrades in place (RFC 6120 §5): the caller has already written <proceed/>. */
   startTls(host?: string): Promise<void> {
     const contexts = this.tlsContexts;
     if (!contexts || this.secure) return Promise.reject(new Error('TLS is not available on this connection'));
-    this.flush(); // <proceed/> goes out in the clear, before the handshake
-    const raw = this.#socket;
-    raw.removeAllListeners('data');
-    raw.removeAllListeners('end');
-    raw.removeAllListeners('close');
-    raw.removeAllListeners('error');
     const options = contexts.serverOptions();
     const hostContext = host ? contexts.contextFor(host) : null;
     if (hostContext) options.secureContext = hostContext;
     delete options.cert;
     delete options.key;
-    const secure = new tls.TLSSocket(raw, { isServer: true, ...options });
-    this.#socket = secure;
-    return new Promise((resolve, reject) => {
-      const fail = (err: Error) => {
-        reject(err);
-        this.#close(`TLS handshake failed: ${err.message}`);
-      };
-      secure.once('secure', () => {
-        secure.off('error', fail);
-        this.#channelBinding = this.#bindingFor(secure, host);
-        this.#attach(secure);
-        resolve();
-      });
-      secure.once('error', fail);
-      raw.once('close', () => this.#close('connection closed'));
+    return this.upgrade((raw) => new tls.TLSSocket(raw, { isServer: true, ...options }), 'secure', (secure) => {
+      this.#channelBinding = this.#bindingFor(secure, host);
     });
-  }
-
-  end(): void {
-    this.flush();
-    if (!this.#closed) this.#socket.end();
-  }
-
-  destroy(): void {
-    this.#close('closed by server');
   }
 }
