@@ -1,7 +1,7 @@
 // XEP-0313 queries over any ArchiveStore, for any archive address (a user's bare JID, a MUC room): parses the
 // <query/> (form, RSM, flip-page), runs it, sends the <result/> messages and returns the <fin/> for the IQ result.
 // Used by the mam module for user archives and meant for room archives too (see /work/coord/api-6.md).
-import { Element as LtxElement, type Element } from 'ltx';
+import type { Element } from 'ltx';
 import { el, StanzaError, type ArchiveStore } from '../../src/api/index.js';
 import { rawElement } from '../../src/xml/serialize.js';
 import type { ArchiveItem, ArchiveQuery } from '../../src/storage/types.js';
@@ -146,7 +146,7 @@ export function forwardStored(items: readonly ArchiveItem[]): (Element | undefin
     const closed = xml.startsWith('/>', at) ? at + 2 === xml.length : xml.startsWith('>', at) && xml.endsWith('</message>');
     if (!closed) return restoreOne(item);
     // Where the parse-and-serialise path puts it (after the other attributes), so both give the same bytes.
-    return rawElement('message', hasXmlns ? xml : `${xml.slice(0, at)} xmlns="${NS_CLIENT}"${xml.slice(at)}`, LtxElement);
+    return rawElement('message', hasXmlns ? xml : `${xml.slice(0, at)} xmlns="${NS_CLIENT}"${xml.slice(at)}`);
   });
 }
 

@@ -7,13 +7,14 @@
 //     user's archive holds (a XEP-0359 stanza-id by the account) is left to the archive, any other is
 //     bounced to its sender with recipient-unavailable, rather than delivered a second time.
 // Unanswered IQ requests get service-unavailable; what RFC 6121 drops for an unavailable resource
-// (presence, groupchat, headline, errors, IQ results) and carbon copies are dropped.
+// (presence, groupchat, headline, errors, IQ results), carbon copies and MAM results are dropped.
 import type { Element } from 'ltx';
 import { jid, tryParseJid } from '../../src/jid.js';
 import { errorReply, StanzaError, type ModuleContext, type StanzaEvent } from '../../src/api/index.js';
 import { stanzaIdBy } from '../mam/stanza-id.js';
 
 const NS_CARBONS = 'urn:xmpp:carbons:2';
+const NS_MAM_PREFIX = 'urn:xmpp:mam:';
 
 export type UnackedOutcome = 'stored' | 'archived' | 'bounced' | 'dropped';
 
@@ -30,6 +31,8 @@ export async function requeue(ctx: ModuleContext<unknown>, owner: string, resour
   if (stanza.name !== 'message') return 'dropped';
   if (type === 'error' || type === 'groupchat' || type === 'headline') return 'dropped';
   if (stanza.children.some((c) => typeof c !== 'string' && c.attrs.xmlns === NS_CARBONS)) return 'dropped';
+  // A MAM result answers one query of the session that ended; a new session queries again (XEP-0313 §4.2).
+  if (stanza.children.some((c) => typeof c !== 'string' && c.name === 'result' && c.attrs.xmlns?.startsWith(NS_MAM_PREFIX))) return 'dropped';
   // During a shutdown every session is about to end: offline storage is where the message will be found.
   const others = !opts.shuttingDown && [...ctx.sessions.ofUser(owner).values()].some((s) => s.jid !== null && s.jid.resource !== resource);
   if (others) {

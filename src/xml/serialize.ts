@@ -1,7 +1,7 @@
 // Element -> XML text, byte-for-byte what ltx's toString() produces (double-quoted attributes; & < > " ' escaped in
 // attribute values, & < > in text), but cheaper: strings that need no escaping (nearly all) are tested once and not
 // rewritten, and no writer callback runs per fragment. Checked against ltx by the differential tests.
-import type { Element } from 'ltx';
+import { Element as LtxElement, type Element } from 'ltx';
 
 const ATTR_SPECIAL = /["&'<>]/;
 const ATTR_SPECIAL_G = /["&'<>]/g;
@@ -57,16 +57,36 @@ const RAW_XML = Symbol('starling.rawXml');
 
 type RawElement = Element & { [RAW_XML]?: string };
 
+// ltx's clone() copies an element as `new el.constructor(el.name, el.attrs)`: the text travels with the attrs object
+// so that a copy of a raw element (or of a stanza holding one) is raw too.
+const RAW_BY_ATTRS = new WeakMap<object, string>();
+
+class RawXmlElement extends LtxElement {
+  constructor(name: string, attrs?: Record<string, string>) {
+    super(name, attrs);
+    const xml = attrs === undefined ? undefined : RAW_BY_ATTRS.get(attrs);
+    if (xml !== undefined) {
+      (this as RawElement)[RAW_XML] = xml;
+      RAW_BY_ATTRS.set(this.attrs, xml);
+    }
+  }
+
+  // ltx's own toString() (and anything else walking with write()) gets the same text.
+  override write(writer: (s: string) => void): void {
+    const xml = (this as RawElement)[RAW_XML];
+    if (xml !== undefined) writer(xml);
+    else super.write(writer);
+  }
+}
+
 /**
  * An element that serialises as `xml`, verbatim. Only for text this serialiser wrote (well-formed, escaped): it is
  * not checked. Its name is `name`; it has no attributes or children as far as readers can see.
  */
-export function rawElement(name: string, xml: string, Ctor: new (name: string) => Element): Element {
-  const e = new Ctor(name) as RawElement;
-  e[RAW_XML] = xml;
-  // ltx's own toString() (and anything else walking with write()) gets the same text.
-  e.write = (writer: (s: string) => void) => writer(xml);
-  return e;
+export function rawElement(name: string, xml: string): Element {
+  const attrs: Record<string, string> = {};
+  RAW_BY_ATTRS.set(attrs, xml);
+  return new RawXmlElement(name, attrs);
 }
 
 // ---- copies that share their children (fan-out) ----

@@ -137,6 +137,25 @@ describe('XEP-0198 stream management', function () {
     expect(messageIds(await offlineDelivery('n3'))).to.deep.equal(['n3']);
   });
 
+  it('unacknowledged MAM results are not turned into offline messages (the query belonged to the session that ended)', async () => {
+    t = await startTestServer({ modules: { ...MODULES, mam: {} } });
+    await t.addUser('alice', 'pw');
+    await t.addUser('bob', 'pw');
+    const b = await bobSends('alice@localhost', ['h1']);   // alice is offline: offline storage and her archive
+    await new Promise((r) => setTimeout(r, 200));
+    const a = await aliceWithSm(false);
+    a.client.send("<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='mq'/></iq>");
+    await a.client.expect(/<iq [^>]*id=["']q1["'][^>]*type=["']result["']|<iq [^>]*type=["']result["'][^>]*id=["']q1["']/);
+    a.client.close();   // the result message was never acknowledged
+    await a.client.waitClosed();
+    await new Promise((r) => setTimeout(r, 200));
+    b.send("<message to='alice@localhost' type='chat' id='h2'><body>h2</body></message>");
+    await new Promise((r) => setTimeout(r, 200));
+    const delivered = await offlineDelivery('h2');
+    expect(delivered).to.not.contain('urn:xmpp:mam:2');
+    expect(messageIds(delivered)).to.deep.equal(['h1', 'h2']);
+  });
+
   it('with another resource online, an unacknowledged message is bounced rather than delivered twice', async () => {
     await start({ resumeTimeoutSeconds: 1 });
     const laptop = track(await boundClient(t.c2sPort, 'alice', 'laptop')).client;

@@ -1,7 +1,7 @@
 // forwardStored (modules/mam/query.ts) carries archived stanzas into MAM results as text (rawElement) instead of
 // parsing them; the result must be what the parse-and-serialise path gives, byte for byte.
 import { expect } from 'chai';
-import { Element } from 'ltx';
+import { clone, Element } from 'ltx';
 import { forwardStored, restoreMessages, resultMessage } from '../../modules/mam/query.js';
 import { rawElement, serialize } from '../../src/xml/serialize.js';
 import { standaloneXml } from '../../src/net/standalone.js';
@@ -35,11 +35,14 @@ describe('forwardStored', () => {
     expect(out[1]).to.equal(undefined);
   });
 
-  it('rawElement serialises verbatim through serialize() and ltx toString()', () => {
+  it('rawElement serialises verbatim through serialize() and ltx toString(), also when cloned', () => {
     const wrapper = new Element('forwarded', { xmlns: 'urn:xmpp:forward:0' });
-    wrapper.children.push(rawElement('message', '<message xmlns="jabber:client"><body>x</body></message>', Element));
+    wrapper.cnode(rawElement('message', '<message xmlns="jabber:client"><body>x</body></message>'));
     const expected = '<forwarded xmlns="urn:xmpp:forward:0"><message xmlns="jabber:client"><body>x</body></message></forwarded>';
     expect(serialize(wrapper)).to.equal(expected);
     expect(wrapper.toString()).to.equal(expected);
+    const copy = clone(wrapper);   // offline storage and others copy stanzas with ltx's clone()
+    expect(serialize(copy)).to.equal(expected);
+    expect(copy.toString()).to.equal(expected);
   });
 });
