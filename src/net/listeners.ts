@@ -17,18 +17,25 @@ export interface BoundListener {
 export type AcceptFn = (transport: Transport) => void;
 
 export async function listen(cfg: ListenerConfig, contexts: TlsContexts, accept: AcceptFn, log: Logger): Promise<BoundListener> {
-  let server: net.Server;
-  if (cfg.tls === 'direct') {
-    const tlsServer = tls.createServer({ ...contexts.serverOptions(['xmpp-client']), handshakeTimeout: 30_000 });
-    tlsServer.on('secureConnection', (socket) => accept(new TcpTransport(socket, contexts)));
-    tlsServer.on('tlsClientError', (err, socket) => {
-      log.debug({ err: err.message, ip: socket.remoteAddress }, 'TLS handshake failed');
-      socket.destroy();
-    });
-    server = tlsServer;
-  } else {
-    server = net.createServer((socket) => accept(new TcpTransport(socket, contexts)));
-  }
+  const server = cfg.tls === 'direct'
+    ? directTlsServer(contexts.serverOptions(['xmpp-client']), (socket) => accept(new TcpTransport(socket, contexts)), log)
+    : net.createServer((socket) => accept(new TcpTransport(socket, contexts)));
+  return bindListener(server, cfg, log);
+}
+
+/** A TLS-from-the-first-byte server (XEP-0368): failed handshakes are logged at debug level and dropped. */
+export function directTlsServer(options: tls.TlsOptions, onSocket: (socket: tls.TLSSocket) => void, log: Logger): tls.Server {
+  const server = tls.createServer({ ...options, handshakeTimeout: 30_000 });
+  server.on('secureConnection', onSocket);
+  server.on('tlsClientError', (err, socket) => {
+    log.debug({ err: err.message, ip: socket.remoteAddress }, 'TLS handshake failed');
+    socket.destroy();
+  });
+  return server;
+}
+
+/** Binds `server` to the listener's address; a bind failure rejects with a message an admin can act on. */
+export async function bindListener(server: net.Server, cfg: ListenerConfig, log: Logger): Promise<BoundListener> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'the address is already in use'

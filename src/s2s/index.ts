@@ -1,13 +1,12 @@
 // Federation and components, wired into the server: the route/remote hook on every host, the s2s and component
 // listeners, and the timers. Off unless configured (see src/s2s/config.ts).
 import net from 'node:net';
-import tls from 'node:tls';
 import type { LoadedConfig } from '../config/schema.js';
 import type { VirtualHost } from '../core/host.js';
 import { PRIORITY } from '../core/hooks.js';
 import type { Router } from '../core/router.js';
 import type { Logger } from '../log.js';
-import type { BoundListener } from '../net/listeners.js';
+import { bindListener, directTlsServer, type BoundListener } from '../net/listeners.js';
 import type { CertPair } from '../net/tls.js';
 import { ComponentRegistry, ComponentStream } from './component.js';
 import type { ComponentListenerConfig, S2SListenerConfig } from './config.js';
@@ -88,39 +87,16 @@ export function createFederation(opts: FederationOptions): Federation {
       if (cfg.service === 's2s') {
         const m = manager;
         if (!m || !env) throw new Error(`an s2s listener on ${cfg.address}:${cfg.port} needs s2s.enabled (it is false)`);
-        if (cfg.tls === 'direct') {
-          // XEP-0368: TLS from the first byte, ALPN 'xmpp-server'; the peer's certificate is asked for, never required.
-          const tlsServer = tls.createServer({ ...env.tls.serverOptions(null, ['xmpp-server']), handshakeTimeout: 30_000 });
-          tlsServer.on('secureConnection', (socket) => m.accept(socket));
-          tlsServer.on('tlsClientError', (err, socket) => {
-            log.debug({ err: err.message, ip: socket.remoteAddress }, 'TLS handshake failed');
-            socket.destroy();
-          });
-          server = tlsServer;
-        } else {
-          server = net.createServer((socket) => m.accept(socket));
-        }
+        // XEP-0368 direct TLS: ALPN 'xmpp-server'; the peer's certificate is asked for, never required.
+        server = cfg.tls === 'direct'
+          ? directTlsServer(env.tls.serverOptions(null, ['xmpp-server']), (socket) => m.accept(socket), log)
+          : net.createServer((socket) => m.accept(socket));
       } else {
         server = net.createServer((socket) => {
           new ComponentStream(new S2SSocket(socket, S2S_NS.COMPONENT), config.limits, log, components);
         });
       }
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen for ${cfg.service} on ${cfg.address}:${cfg.port}: ${err.code ?? err.message}`)));
-        server.listen(cfg.port, cfg.address, () => {
-          server.removeAllListeners('error');
-          server.on('error', (err) => log.error({ err }, 'listener error'));
-          resolve();
-        });
-      });
-      const addr = server.address() as net.AddressInfo;
-      log.info({ service: cfg.service, tls: cfg.tls, address: addr.address, port: addr.port }, 'listening');
-      return {
-        config: cfg,
-        address: addr.address,
-        port: addr.port,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-      };
+      return bindListener(server, cfg, log);
     },
     async stop() {
       if (sweeper) clearInterval(sweeper);
