@@ -18,6 +18,8 @@ export interface TestServer {
   /** Port of the first direct-TLS c2s listener. */
   tlsPort: number;
   addUser(username: string, password: string, host?: string): Promise<void>;
+  /** Deletes an account while the server runs, through the admin command the CLI uses (`user.delete`). */
+  deleteUser(username: string, host?: string): Promise<void>;
   stop(keepData?: boolean): Promise<void>;
 }
 
@@ -72,6 +74,9 @@ export async function startTestServer(overrides: DeepPartial<Record<string, unkn
     async addUser(username, password, host = hosts[0]!) {
       const ok = await server.storage.accounts.create(host, username, await deriveCredentials(password, config.auth.scramIterations));
       if (!ok) throw new Error(`user ${username}@${host} exists`);
+    },
+    async deleteUser(username, host = hosts[0]!) {
+      await server.admin.run('user.delete', { jid: `${username}@${host}` }, { via: 'socket', actor: 'test', scopes: ['*'] }, 'socket');
     },
     /** Stops the server and removes its data directory (unless `keepData`, for restart tests). */
     async stop(keepData = false) {

@@ -3,25 +3,12 @@
 // owners to the service admins, and touches nobody else, not even the same name on another host. Two hosts,
 // each with its MUC service; a restart shows the cleanup was stored.
 import { expect } from 'chai';
-import { z } from 'zod';
-import { defineModule, type ModuleContext } from '../../src/api/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { MucUser, MUC_NS, errorCondition } from '../helpers/muc.js';
 
 const ROOMS_A = 'conference.localhost';
 const ROOMS_B = 'conference.a.example';
-const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, vcard: {}, 'ctx-grab': {} };
-
-/** Gives the test each host's module context, to delete accounts through ctx.accounts while the server runs. */
-const contexts = new Map<string, ModuleContext<unknown>>();
-const grab = defineModule({
-  name: 'ctx-grab',
-  description: 'test helper: exposes the module context of each host',
-  options: z.object({}).strict(),
-  setup(ctx) {
-    contexts.set(ctx.host, ctx);
-  },
-});
+const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, vcard: {} };
 
 async function list(u: MucUser, room: string, affiliation: string): Promise<string[]> {
   const r = await u.iqOk('get', room, `<query xmlns='${MUC_NS.ADMIN}'><item affiliation='${affiliation}'/></query>`);
@@ -36,7 +23,7 @@ describe('muc: affiliations of deleted accounts across local hosts', function ()
   let t: TestServer;
   const users: MucUser[] = [];
   const start = (dataDir?: string) => startTestServer({ modules: { ...MODULES, muc: { admins: ['boss@localhost'] } } },
-    ['localhost', 'a.example'], { extraModules: [grab], dataDir });
+    ['localhost', 'a.example'], { dataDir });
   after(async function () {
     for (const u of users) await u.stop();
     await t?.stop();
@@ -65,8 +52,8 @@ describe('muc: affiliations of deleted accounts across local hosts', function ()
     await dora.createRoom(orphan, 'Dora', { 'muc#roomconfig_persistentroom': '1' });
     await dora.joinOk(main, 'Dora');
 
-    expect(await contexts.get('a.example')!.accounts.delete('dora')).to.equal(true);
-    expect(await contexts.get('a.example')!.accounts.delete('olaf')).to.equal(true);
+    await t.deleteUser('dora', 'a.example');
+    await t.deleteUser('olaf', 'a.example');
     // Her session ended, so she left the room.
     await alice.waitFor((s) => s.name === 'presence' && s.attrs.from === `${main}/Dora` && s.attrs.type === 'unavailable');
 
@@ -95,7 +82,7 @@ describe('muc: affiliations of deleted accounts across local hosts', function ()
     // Deleting an account of the first host cleans the second host's service as well.
     await grant(alice, home, 'dora@localhost', 'admin');
     expect(await list(alice, home, 'admin')).to.deep.equal(['dora@localhost']);
-    expect(await contexts.get('localhost')!.accounts.delete('dora')).to.equal(true);
+    await t.deleteUser('dora', 'localhost');
     expect(await list(alice, home, 'admin')).to.deep.equal([]);
     expect(await list(alice, home, 'member')).to.deep.equal(['erin@a.example']);
     expect(await list(alice, main, 'member')).to.deep.equal(['erin@a.example']);

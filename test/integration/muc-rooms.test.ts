@@ -3,8 +3,6 @@
 // them, destroying a room, mediated invitations and declines, XEP-0249 direct invitations.
 import { expect } from 'chai';
 import type { Element } from 'ltx';
-import { z } from 'zod';
-import { defineModule, type ModuleContext } from '../../src/api/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { MucUser, MUC_NS, errorCondition, form, itemOf, statusCodes } from '../helpers/muc.js';
 
@@ -12,17 +10,6 @@ const SERVICE = 'conference.localhost';
 const isPres = (from: string, type?: string) => (s: Element) => s.name === 'presence' && s.attrs.from === from && s.attrs.type === type;
 const discoInfo = async (u: MucUser, room: string) =>
   (await u.iqOk('get', room, "<query xmlns='http://jabber.org/protocol/disco#info'/>")).getChild('query')!.getChildren('feature').map((f) => f.attrs.var);
-
-/** Gives the test the host's module context (to delete an account while the server runs). */
-let hostCtx: ModuleContext<unknown> | null = null;
-const grab = defineModule({
-  name: 'ctx-grab',
-  description: 'test helper: exposes the module context',
-  options: z.object({}).strict(),
-  setup(ctx) {
-    hostCtx = ctx;
-  },
-});
 
 describe('muc: room types, administration, invitations', function () {
   let t: TestServer;
@@ -33,7 +20,7 @@ describe('muc: room types, administration, invitations', function () {
   const fresh = (p: string) => `${p}${++n}@${SERVICE}`;
 
   before(async function () {
-    t = await startTestServer({ modules: { disco: {}, roster: {}, presence: {}, message: {}, muc: {}, 'ctx-grab': {} } }, ['localhost'], { extraModules: [grab] });
+    t = await startTestServer({ modules: { disco: {}, roster: {}, presence: {}, message: {}, muc: {} } });
     for (const u of ['alice', 'bob', 'carol', 'dora']) await t.addUser(u, 'pw');
     alice = await MucUser.login(t.c2sPort, 'alice');
     bob = await MucUser.login(t.c2sPort, 'bob');
@@ -244,7 +231,7 @@ describe('muc: room types, administration, invitations', function () {
     const room = fresh('deleted');
     await alice.createRoom(room, 'Alice', { 'muc#roomconfig_persistentroom': '1' });
     await alice.iqOk('set', room, `<query xmlns='${MUC_NS.ADMIN}'><item affiliation='admin' jid='dora@localhost'/></query>`);
-    expect(await hostCtx!.accounts.delete('dora')).to.equal(true);
+    await t.deleteUser('dora');
     const admins = await alice.iqOk('get', room, `<query xmlns='${MUC_NS.ADMIN}'><item affiliation='admin'/></query>`);
     expect(admins.getChild('query')!.getChildren('item')).to.have.length(0);
   });
