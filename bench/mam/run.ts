@@ -9,6 +9,8 @@
 //          --out FILE  --keep
 //          --skip-pages (write cost only)  --skip-chat (page latency only)  --write-batch-ms N (Starling's mam writeBatchMs)
 //          --cpu-prof DIR (Starling under node --cpu-prof, profiles written to DIR)  --node-args='--trace-gc ...'
+// Environment: MAM_TRACE=1 prints each page query's latency (to find the slow ones); MAM_TRACE_GC=1 runs the query
+// client with --trace-gc (to tell the load generator's pauses from the server's).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
