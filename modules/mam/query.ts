@@ -1,9 +1,9 @@
 // XEP-0313 queries over any ArchiveStore, for any archive address (a user's bare JID, a MUC room): parses the
 // <query/> (form, RSM, flip-page), runs it, sends the <result/> messages and returns the <fin/> for the IQ result.
 // Used by the mam module for user archives and meant for room archives too (see /work/coord/api-6.md).
-import type { Element } from 'ltx';
-import { el, StanzaError, type ArchiveStore } from '../../src/api/index.js';
-import { rawElement } from '../../src/xml/serialize.js';
+import { Element } from 'ltx';
+import { checkText, el, StanzaError, type ArchiveStore } from '../../src/api/index.js';
+import { escapeAttr, rawElement, rawXmlOf } from '../../src/xml/serialize.js';
 import type { ArchiveItem, ArchiveQuery } from '../../src/storage/types.js';
 import { parseStored } from '../offline/codec.js';
 import { StreamParser } from '../../src/xml/parser.js';
@@ -123,24 +123,23 @@ export function restoreMessages(items: readonly ArchiveItem[]): (Element | undef
 
 // The root start tag of a stored stanza as our serialiser writes it: attributes as name="value", '"' escaped inside.
 const STORED_MESSAGE = /^<message(?=[\s/>])/;
-const ATTRIBUTE = /\s([^\s=/>]+)="[^"]*"/y;
+const ATTRIBUTE = /\s[^\s=/>]+="[^"]*"/y;
 
 /**
  * The stored stanzas of a page as they will be forwarded, without parsing them: each row is this server's own
  * serialisation, so it is carried as text (rawElement), given xmlns='jabber:client' where it has no xmlns.
  * A row that does not look like one (another root, quoting or ending) is parsed on its own, and dropped if it does
- * not parse.
+ * not parse. (The attributes are walked with test(), not exec(): no match arrays, a page makes 400 of them.)
  */
 export function forwardStored(items: readonly ArchiveItem[]): (Element | undefined)[] {
   return items.map((item) => {
     const xml = item.xml;
-    const m = STORED_MESSAGE.exec(xml);
-    if (!m) return restoreOne(item);
-    let at = m[0].length;
+    if (!STORED_MESSAGE.test(xml)) return restoreOne(item);
+    let at = '<message'.length;
     let hasXmlns = false;
     ATTRIBUTE.lastIndex = at;
-    for (let a = ATTRIBUTE.exec(xml); a !== null; a = ATTRIBUTE.exec(xml)) {
-      if (a[1] === 'xmlns') hasXmlns = true;
+    while (ATTRIBUTE.test(xml)) {
+      if (xml.startsWith('xmlns="', at + 1)) hasXmlns = true;
       at = ATTRIBUTE.lastIndex;
     }
     const closed = xml.startsWith('/>', at) ? at + 2 === xml.length : xml.startsWith('>', at) && xml.endsWith('</message>');
@@ -158,8 +157,27 @@ function restoreOne(item: ArchiveItem): Element | undefined {
   }
 }
 
-/** <message><result><forwarded><delay/><message/></forwarded></result></message> for one item. */
+/**
+ * <message><result><forwarded><delay/><message/></forwarded></result></message> for one item. With a stored message
+ * carried as text (forwardStored) the <result/> is text too: one string per result instead of four elements and a
+ * serialiser walk (a page sends 50). It keeps its name and attributes for readers (stream management looks for MAM
+ * results), and the bytes are those of the element-built form (test/unit/forward-stored.test.ts).
+ */
 export function resultMessage(o: { from: string; to: string; queryId?: string; item: ArchiveItem; message: Element }): Element {
+  const stored = rawXmlOf(o.message);
+  if (stored === undefined) return resultMessageOf(o);
+  const stamp = new Date(o.item.when).toISOString();
+  const id = checkText(o.item.id, 'archive item id');
+  const attrs: Record<string, string> = o.queryId === undefined ? { xmlns: NS_MAM, id } : { xmlns: NS_MAM, queryid: o.queryId, id };
+  const queryId = o.queryId === undefined ? '' : ` queryid="${escapeAttr(o.queryId)}"`;
+  const result = rawElement('result', `<result xmlns="${NS_MAM}"${queryId} id="${escapeAttr(id)}"><forwarded xmlns="${NS_FORWARD}">`
+    + `<delay xmlns="${NS_DELAY}" stamp="${stamp}"/>${stored}</forwarded></result>`, attrs);
+  const message = new Element('message', { to: o.to, from: o.from });
+  message.cnode(result);
+  return message;
+}
+
+function resultMessageOf(o: { from: string; to: string; queryId?: string; item: ArchiveItem; message: Element }): Element {
   return el('message', { to: o.to, from: o.from },
     el('result', { xmlns: NS_MAM, queryid: o.queryId, id: o.item.id },
       el('forwarded', { xmlns: NS_FORWARD },

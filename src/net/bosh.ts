@@ -17,7 +17,8 @@ import { NS } from '../xml/ns.js';
 import { StreamParser } from '../xml/parser.js';
 import type { Transport, TransportHandlers } from './transport.js';
 import type { HttpRequest } from './http/types.js';
-import { CLOSE_ELEMENT, escapeAttr, openElement, standaloneXml } from './standalone.js';
+import { CLOSE_ELEMENT, openElement, standaloneXml } from './standalone.js';
+import { escapeAttr } from '../xml/serialize.js';
 
 export const NS_HTTPBIND = 'http://jabber.org/protocol/httpbind';
 export const NS_XBOSH = 'urn:xmpp:xbosh';

@@ -3,7 +3,7 @@
 // xmlns='jabber:client', and stream-level elements such as <stream:features/> their xmlns:stream declaration.
 import type { Element } from 'ltx';
 import { NS } from '../xml/ns.js';
-import { serialize } from '../xml/serialize.js';
+import { escapeAttr, serialize } from '../xml/serialize.js';
 
 /** `streamPrefixDeclared`: the enclosing element (a BOSH <body/>) already declares the stream prefix. */
 export function standaloneXml(el: Element, streamPrefixDeclared = false): string {
@@ -29,9 +29,6 @@ export function standaloneXml(el: Element, streamPrefixDeclared = false): string
   }
 }
 
-export function escapeAttr(v: string): string {
-  return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
 
 /** <open/> (RFC 7395 §3.3.2) with the attributes of a stream header, minus the stream's own namespace declarations. */
 export function openElement(attrs: Record<string, string>): string {

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { scheduleFlush } from './flush.js';
-import { escapeAttr } from './standalone.js';
+import { escapeAttr } from '../xml/serialize.js';
 
 export interface StreamSocketHandlers {
   data(chunk: Buffer): void;

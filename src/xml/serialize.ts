@@ -10,7 +10,7 @@ const TEXT_SPECIAL_G = /[&<>]/g;
 const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 const replace = (c: string): string => ENTITY[c]!;
 
-function escAttr(s: string): string {
+export function escapeAttr(s: string): string {
   return ATTR_SPECIAL.test(s) ? s.replace(ATTR_SPECIAL_G, replace) : s;
 }
 
@@ -25,7 +25,7 @@ function write(el: Element, out: string): string {
   const attrs = el.attrs as Record<string, unknown>;
   for (const k in attrs) {
     const v = attrs[k];
-    if (v != null) out += ` ${k}="${escAttr(typeof v === 'string' ? v : (v as number).toString(10))}"`;
+    if (v != null) out += ` ${k}="${escapeAttr(typeof v === 'string' ? v : (v as number).toString(10))}"`;
   }
   const children = el.children as Child[];
   if (children.length === 0) return `${out}/>`;
@@ -58,16 +58,24 @@ const RAW_XML = Symbol('starling.rawXml');
 type RawElement = Element & { [RAW_XML]?: string };
 
 // ltx's clone() copies an element as `new el.constructor(el.name, el.attrs)`: the text travels with the attrs object
-// so that a copy of a raw element (or of a stanza holding one) is raw too.
-const RAW_BY_ATTRS = new WeakMap<object, string>();
+// (under a non-enumerable symbol, which attribute loops do not see) so that a copy of a raw element (or of a stanza
+// holding one) is raw too. Not a WeakMap: a page makes 100 raw elements, and a young generation full of ephemeron
+// entries made each scavenge several milliseconds long (the MAM page bench's p99).
+const RAW_OF_ATTRS = Symbol('starling.rawXmlAttrs');
+
+type RawAttrs = Record<string, string> & { [RAW_OF_ATTRS]?: string };
+
+function markRaw(attrs: object, xml: string): void {
+  Object.defineProperty(attrs, RAW_OF_ATTRS, { value: xml, enumerable: false, writable: true, configurable: true });
+}
 
 class RawXmlElement extends LtxElement {
   constructor(name: string, attrs?: Record<string, string>) {
     super(name, attrs);
-    const xml = attrs === undefined ? undefined : RAW_BY_ATTRS.get(attrs);
+    const xml = attrs === undefined ? undefined : (attrs as RawAttrs)[RAW_OF_ATTRS];
     if (xml !== undefined) {
       (this as RawElement)[RAW_XML] = xml;
-      RAW_BY_ATTRS.set(this.attrs, xml);
+      markRaw(this.attrs, xml);
     }
   }
 
@@ -81,12 +89,17 @@ class RawXmlElement extends LtxElement {
 
 /**
  * An element that serialises as `xml`, verbatim. Only for text this serialiser wrote (well-formed, escaped): it is
- * not checked. Its name is `name`; it has no attributes or children as far as readers can see.
+ * not checked. Readers see its name, the `attrs` given (they should match the text's root) and no children.
  */
-export function rawElement(name: string, xml: string): Element {
-  const attrs: Record<string, string> = {};
-  RAW_BY_ATTRS.set(attrs, xml);
-  return new RawXmlElement(name, attrs);
+export function rawElement(name: string, xml: string, attrs?: Record<string, string>): Element {
+  const visible: Record<string, string> = { ...attrs };
+  markRaw(visible, xml);
+  return new RawXmlElement(name, visible);
+}
+
+/** The text of an element made by rawElement (or a copy of one), else undefined. */
+export function rawXmlOf(e: Element): string | undefined {
+  return (e as RawElement)[RAW_XML];
 }
 
 // ---- copies that share their children (fan-out) ----

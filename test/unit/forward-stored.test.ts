@@ -26,6 +26,23 @@ describe('forwardStored', () => {
       const wrap = (m: Element) => resultMessage({ from: 'alice@localhost', to: 'alice@localhost/r', queryId: 'q', item: items[i]!, message: m });
       expect(serialize(wrap(raw[i]!))).to.equal(serialize(wrap(parsed[i]!)));
       expect(standaloneXml(wrap(raw[i]!))).to.equal(standaloneXml(wrap(parsed[i]!)));   // WebSocket / BOSH path
+      expect(wrap(raw[i]!).toString()).to.equal(wrap(parsed[i]!).toString());
+    }
+  });
+
+  it('builds the result of a forwarded row as text, with the name and attributes readers look for', () => {
+    const items = [item(ROWS[0]!, 'id&"<'), item(ROWS[1]!, 'plain')];
+    const raw = forwardStored(items);
+    const parsed = restoreMessages(items);
+    for (const queryId of ['q"&<\'', undefined]) {
+      for (let i = 0; i < items.length; i++) {
+        const fast = resultMessage({ from: 'alice@localhost', to: 'alice@localhost/r', queryId, item: items[i]!, message: raw[i]! });
+        const built = resultMessage({ from: 'alice@localhost', to: 'alice@localhost/r', queryId, item: items[i]!, message: parsed[i]! });
+        expect(serialize(fast)).to.equal(serialize(built));
+        expect(serialize(clone(fast))).to.equal(serialize(built));
+        const result = fast.getChild('result', 'urn:xmpp:mam:2')!;   // what stream management's unacked check reads
+        expect(result.attrs).to.deep.equal(built.getChild('result')!.attrs);
+      }
     }
   });
 
