@@ -12,6 +12,7 @@ import { checkModuleOptions, loadHostModules, type LoadedModule } from './core/m
 import { StreamError } from './core/errors.js';
 import { TlsContexts } from './net/tls.js';
 import { listen, type BoundListener } from './net/listeners.js';
+import { replayDeletedAccounts } from './core/deleted-accounts.js';
 import { HttpRoutes, listenHttp } from './net/http.js';
 import type { Transport } from './net/transport.js';
 import { loadHostCertificate } from './net/certs.js';
@@ -183,6 +184,9 @@ export async function startServer(config: LoadedConfig, opts: StartOptions = {})
 
     const fed = createFederation({ config, hosts, router, log, secret: await serverSecret(storage), certificates, resolver: opts.resolver });
     federation = fed;
+    // Cleanups of accounts deleted while the server was stopped, before anyone can connect.
+    await replayDeletedAccounts(storage, hosts, log);
+
     for (const l of config.listen) {
       listeners.push(l.service === 'http' ? await listenHttp(l, contexts, httpRoutes, log)
         : l.service === 's2s' || l.service === 'component' ? await fed.listen(l) : await listen(l, contexts, accept, log));

@@ -5,6 +5,7 @@ import { deriveCredentials } from '../auth/credentials.js';
 import { parseJid } from '../jid.js';
 import type { LoadedConfig } from '../config/schema.js';
 import type { StorageDriver } from '../storage/types.js';
+import { recordDeletedAccount } from '../core/deleted-accounts.js';
 
 export class AdminError extends Error {
   constructor(message: string, readonly exitCode: 1 | 2 = 1) {
@@ -88,4 +89,6 @@ export async function deleteUser(storage: StorageDriver, jidString: string, scop
   if (!await storage.accounts.get(user.domain, user.local)) throw new AdminError(`user ${user.bare} does not exist`, 1);
   await storage.purgeUser(user.domain, user.local);
   await storage.accounts.delete(user.domain, user.local);   // no-op when purgeUser already removed the row
+  // No server runs the modules' cleanup now (room affiliations, uploaded files): the next start does.
+  await recordDeletedAccount(storage, user.domain, user.local);
 }

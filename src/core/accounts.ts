@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { deriveCredentials, fakeCredentials, verifyPassword } from '../auth/credentials.js';
 import type { AccountsApi } from '../api/index.js';
 import type { StorageDriver } from '../storage/types.js';
+import { announceDeletedAccount, recordDeletedAccount, settleDeletedAccount } from './deleted-accounts.js';
 import { StreamError } from './errors.js';
 import type { VirtualHost } from './host.js';
 
@@ -23,8 +24,10 @@ export function createAccountsApi(host: VirtualHost, storage: StorageDriver, ite
       if (!(await storage.accounts.get(host.name, username))) return false;
       await storage.purgeUser(host.name, username);
       await storage.accounts.delete(host.name, username);
-      await host.bus.fire('user-deleted', { username });
-      await host.serverBus.fire('user-deleted', { host: host.name, username });
+      // Journalled until every handler ran: a crash in between replays the event at the next start.
+      await recordDeletedAccount(storage, host.name, username);
+      await announceDeletedAccount(host, username);
+      await settleDeletedAccount(storage, host.name, username);
       for (const session of [...host.sessions.ofUser(username).values()]) {
         session.close(new StreamError('not-authorized', 'this account has been deleted'));
       }

@@ -6,6 +6,8 @@ import { configSchema, type LoadedConfig } from '../../src/config/schema.js';
 import { startServer, type StarlingServer } from '../../src/server.js';
 import { deriveCredentials } from '../../src/auth/credentials.js';
 import { silentLogger, createLogger } from '../../src/log.js';
+import { openStorage } from '../../src/storage/index.js';
+import { coreRegistry } from '../../src/admin/commands/index.js';
 import { CERT_DIR, ensureTestCerts } from '../fixtures/make-certs.js';
 import type { ModuleDefinition } from '../../src/api/index.js';
 import type { SrvResolver } from '../../src/s2s/index.js';
@@ -61,8 +63,27 @@ export interface TestServerOptions {
   resolver?: SrvResolver;
 }
 
+/** testConfig on an existing data directory (its database and certificates), when one is given. */
+function configIn(dataDir: string | undefined, overrides: DeepPartial<Record<string, unknown>>, hosts: string[]): LoadedConfig {
+  return testConfig(dataDir ? merge(overrides, { dataDir, certsDir: path.join(dataDir, 'certs'), storage: { path: path.join(dataDir, 'starling.db') } }) : overrides, hosts);
+}
+
+/**
+ * Runs an admin command the way `starling <command>` does when no server runs: offline, on the database of
+ * `dataDir` (a stopped TestServer's, kept with stop(true)).
+ */
+export async function runOfflineCommand(dataDir: string, hosts: string[], name: string, args: Record<string, unknown>): Promise<unknown> {
+  const config = configIn(dataDir, {}, hosts);
+  const storage = await openStorage({ driver: 'sqlite', path: config.storage.path });
+  try {
+    return await coreRegistry().run(name, args, { config, storage, server: null }, { via: 'cli', actor: 'test', scopes: ['*'] }, 'cli');
+  } finally {
+    await storage.close();
+  }
+}
+
 export async function startTestServer(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost'], opts: TestServerOptions = {}): Promise<TestServer> {
-  const config = testConfig(opts.dataDir ? merge(overrides, { dataDir: opts.dataDir, certsDir: path.join(opts.dataDir, 'certs'), storage: { path: path.join(opts.dataDir, 'starling.db') } }) : overrides, hosts);
+  const config = configIn(opts.dataDir, overrides, hosts);
   const logger = process.env.STARLING_TEST_LOG ? createLogger({ level: process.env.STARLING_TEST_LOG as 'debug', format: 'pretty' }) : silentLogger();
   const server = await startServer(config, { logger, extraModules: opts.extraModules, resolver: opts.resolver });
   const addrs = server.addresses();

@@ -1,9 +1,10 @@
 // Deleting an account of any local virtual host removes its owner, admin and member affiliations from the rooms
 // of every MUC service of the server (the server-wide 'user-deleted' event), keeps its bans, leaves rooms without
 // owners to the service admins, and touches nobody else, not even the same name on another host. Two hosts,
-// each with its MUC service; a restart shows the cleanup was stored.
+// each with its MUC service; a restart shows the cleanup was stored. An account deleted with the server stopped
+// (the offline CLI) loses its affiliations at the next start, even when its name was registered again meanwhile.
 import { expect } from 'chai';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { runOfflineCommand, startTestServer, type TestServer } from '../helpers/server.js';
 import { MucUser, MUC_NS, errorCondition } from '../helpers/muc.js';
 
 const ROOMS_A = 'conference.localhost';
@@ -101,5 +102,35 @@ describe('muc: affiliations of deleted accounts across local hosts', function ()
     expect(await list(alice, main, 'outcast')).to.deep.equal(['olaf@a.example']);
     expect(await list(alice, `home@${ROOMS_B}`, 'member')).to.deep.equal(['erin@a.example']);
     expect(await list(alice, `home@${ROOMS_B}`, 'admin')).to.deep.equal([]);
+  });
+
+  it('cleans up after an account deleted with the server stopped, at the next start', async function () {
+    const main = `main@${ROOMS_A}`;
+    await grant(users[0]!, main, 'erin@a.example', 'admin');
+    expect(await list(users[0]!, main, 'admin')).to.deep.equal(['erin@a.example']);
+    const dataDir = t.dataDir;
+    await t.stop(true);
+    for (const u of users.splice(0)) await u.stop();
+
+    const hosts = ['localhost', 'a.example'];
+    await runOfflineCommand(dataDir, hosts, 'user.delete', { jid: 'erin@a.example' });
+    await runOfflineCommand(dataDir, hosts, 'user.add', { jid: 'erin@a.example', password: 'new' });
+    t = await start(dataDir);
+    const alice = await MucUser.login(t.c2sPort, 'alice');
+    users.push(alice);
+    expect(await list(alice, main, 'admin')).to.deep.equal([]);
+    expect(await list(alice, main, 'member')).to.deep.equal([]);
+    expect(await list(alice, `home@${ROOMS_B}`, 'member')).to.deep.equal([]);
+    expect(await list(alice, main, 'owner')).to.deep.equal(['alice@localhost']);
+
+    // Run once: what the new erin is given after the start stays.
+    await grant(alice, main, 'erin@a.example', 'member');
+    const again = t.dataDir;
+    await t.stop(true);
+    for (const u of users.splice(0)) await u.stop();
+    t = await start(again);
+    const alice2 = await MucUser.login(t.c2sPort, 'alice');
+    users.push(alice2);
+    expect(await list(alice2, main, 'member')).to.deep.equal(['erin@a.example']);
   });
 });
