@@ -41,10 +41,18 @@ export function toJson(value: unknown): string {
   return text;
 }
 
-/** Archive timestamps are whole milliseconds. */
+/**
+ * The latest archive item time (ms, in the year 2248): what the SQLite store's sort ids (time * 1024 + sequence,
+ * below 2^53) can hold. Every driver keeps the same range, so an item one accepts the other accepts too.
+ */
+export const LATEST_ITEM_TIME = Math.floor(Number.MAX_SAFE_INTEGER / 1024) - 1;
+
+/** Archive timestamps are whole milliseconds from 1970 to LATEST_ITEM_TIME. */
 export function checkWhen(when: number): number {
   if (typeof when !== 'number' || !Number.isFinite(when)) throw new TypeError(`archive item time must be a finite number of ms, got ${String(when)}`);
-  return Math.floor(when);
+  const t = Math.floor(when);
+  if (t < 0 || t > LATEST_ITEM_TIME) throw new RangeError(`archive item time ${t} is outside 1970..2248`);
+  return t;
 }
 
 export function checkItemId(id: string): string {

@@ -383,6 +383,17 @@ function storageContract(label: string, create: () => Promise<Harness>): void {
         expect(await rejection(a.find('alice', { limit: -1 }))).to.be.instanceOf(RangeError);
       });
 
+      it('refuses item times outside 1970..2248 in every driver (RangeError), and takes both ends', async () => {
+        const latest = Math.floor(Number.MAX_SAFE_INTEGER / 1024) - 1;
+        for (const when of [-1, latest + 1]) {
+          expect(await rejection(a.append('alice', { when, with: 'bob@localhost', kind: 'chat', xml: '<message/>' })), String(when)).to.be.instanceOf(RangeError);
+          expect(await rejection(a.appendMany([{ user: 'alice', when, with: 'bob@localhost', kind: 'chat', xml: '<message/>' }]))).to.be.instanceOf(RangeError);
+          expect(() => a.newId(when)).to.throw(RangeError);
+        }
+        for (const when of [0, latest]) await a.append('alice', { when, with: 'bob@localhost', kind: 'chat', xml: '<message/>' });
+        expect((await a.find('alice', {})).items.map((i) => i.when)).to.deep.equal([0, latest]);
+      });
+
       it('rejects an unknown after or before with item-not-found', async () => {
         await fill(a, 'alice', 3);
         await fill(a, 'bob', 5);

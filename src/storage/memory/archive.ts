@@ -27,7 +27,8 @@ export class MemoryArchiveStore implements ArchiveStore {
     return owners;
   }
 
-  newId(_when: number): string {
+  newId(when: number): string {
+    checkWhen(when);   // the same times as the SQLite store (whose ids carry the time)
     return newItemId();
   }
 

@@ -33,12 +33,6 @@ function clampWhen(t: number): number {
   return Math.min(Math.max(Math.floor(t), -1), MAX_WHEN);
 }
 
-function checkStoredWhen(when: number): number {
-  const t = checkWhen(when);
-  if (t < 0 || t > MAX_WHEN) throw new RangeError(`archive item time ${t} is outside 1970..2248`);
-  return t;
-}
-
 /** The sort id sequence of one database, shared by its archive stores. */
 const clocks = new WeakMap<SqliteContext, SortIdClock>();
 
@@ -84,7 +78,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     this.ctx.stmt<[number, number], { m: number | null }>('SELECT max(id) AS m FROM archive_items WHERE id BETWEEN ? AND ?').get(lo, hi)!.m;
 
   newId(when: number): string {
-    return encodeItemId(clockOf(this.ctx).next(checkStoredWhen(when), this.#highestIn));
+    return encodeItemId(clockOf(this.ctx).next(checkWhen(when), this.#highestIn));
   }
 
   /** The row of `id` in owner `oid`'s archive, if any. */
@@ -141,7 +135,7 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   async appendMany(items: readonly ArchiveAppend[]): Promise<ArchiveItem[]> {
     this.ctx.assertOpen();
-    const checked = items.map((i) => ({ ...i, when: checkStoredWhen(i.when), id: i.id !== undefined ? checkItemId(i.id) : undefined }));
+    const checked = items.map((i) => ({ ...i, when: checkWhen(i.when), id: i.id !== undefined ? checkItemId(i.id) : undefined }));
     if (checked.length === 0) return [];
     try {
       return this.ctx.db.transaction(() => checked.map((item) => this.#insert(item.user, item)))();

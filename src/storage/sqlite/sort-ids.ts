@@ -4,10 +4,12 @@
 // their sort id, so looking one up is a primary-key read, with no index on the item id either. Fewer indexes is
 // what makes an archived row cheap to write (bench/RESULTS.md, MAM).
 import { randomBytes } from 'node:crypto';
+import { LATEST_ITEM_TIME } from '../ids.js';
 
 export const PER_MS = 1024;
-/** Latest `when` a sort id can hold (year 2248): 2^53 / 1024. */
-export const MAX_WHEN = Math.floor(Number.MAX_SAFE_INTEGER / PER_MS) - 1;
+/** Latest `when` a sort id can hold (year 2248): 2^53 / 1024, the limit every archive driver keeps (ids.ts). */
+export const MAX_WHEN = LATEST_ITEM_TIME;
+if (MAX_WHEN !== Math.floor(Number.MAX_SAFE_INTEGER / PER_MS) - 1) throw new Error('LATEST_ITEM_TIME does not match PER_MS');
 
 export function timeOf(sortId: number): number {
   return Math.floor(sortId / PER_MS);
