@@ -89,13 +89,20 @@ describe('muc: affiliations of deleted accounts across local hosts', function ()
     expect(await list(alice, main, 'member')).to.deep.equal(['erin@a.example']);
   });
 
-  it('stores the cleanup: after a restart the affiliations are still gone', async function () {
+  /** Stops the server and the clients, runs `whileStopped` on the kept data directory, starts again; alice logs in. */
+  async function restart(whileStopped: (dataDir: string) => Promise<void> = async () => undefined): Promise<MucUser> {
     const dataDir = t.dataDir;
     await t.stop(true);
     for (const u of users.splice(0)) await u.stop();
+    await whileStopped(dataDir);
     t = await start(dataDir);
     const alice = await MucUser.login(t.c2sPort, 'alice');
     users.push(alice);
+    return alice;
+  }
+
+  it('stores the cleanup: after a restart the affiliations are still gone', async function () {
+    const alice = await restart();
     const main = `main@${ROOMS_A}`;
     expect(await list(alice, main, 'admin')).to.deep.equal([]);
     expect(await list(alice, main, 'member')).to.deep.equal(['erin@a.example']);
@@ -108,16 +115,11 @@ describe('muc: affiliations of deleted accounts across local hosts', function ()
     const main = `main@${ROOMS_A}`;
     await grant(users[0]!, main, 'erin@a.example', 'admin');
     expect(await list(users[0]!, main, 'admin')).to.deep.equal(['erin@a.example']);
-    const dataDir = t.dataDir;
-    await t.stop(true);
-    for (const u of users.splice(0)) await u.stop();
-
     const hosts = ['localhost', 'a.example'];
-    await runOfflineCommand(dataDir, hosts, 'user.delete', { jid: 'erin@a.example' });
-    await runOfflineCommand(dataDir, hosts, 'user.add', { jid: 'erin@a.example', password: 'new' });
-    t = await start(dataDir);
-    const alice = await MucUser.login(t.c2sPort, 'alice');
-    users.push(alice);
+    const alice = await restart(async (dataDir) => {
+      await runOfflineCommand(dataDir, hosts, 'user.delete', { jid: 'erin@a.example' });
+      await runOfflineCommand(dataDir, hosts, 'user.add', { jid: 'erin@a.example', password: 'new' });
+    });
     expect(await list(alice, main, 'admin')).to.deep.equal([]);
     expect(await list(alice, main, 'member')).to.deep.equal([]);
     expect(await list(alice, `home@${ROOMS_B}`, 'member')).to.deep.equal([]);
@@ -125,12 +127,7 @@ describe('muc: affiliations of deleted accounts across local hosts', function ()
 
     // Run once: what the new erin is given after the start stays.
     await grant(alice, main, 'erin@a.example', 'member');
-    const again = t.dataDir;
-    await t.stop(true);
-    for (const u of users.splice(0)) await u.stop();
-    t = await start(again);
-    const alice2 = await MucUser.login(t.c2sPort, 'alice');
-    users.push(alice2);
+    const alice2 = await restart();
     expect(await list(alice2, main, 'member')).to.deep.equal(['erin@a.example']);
   });
 });
