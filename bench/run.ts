@@ -6,12 +6,15 @@
 //   --preset P            full | quick | smoke
 //   --reps N              repetitions (medians and spread are reported)
 //   --cpu-prof DIR        run Starling under node --cpu-prof, profiles written to DIR
+//   --starling-modules a,b  Starling also loads these built-in modules (default options) besides the bench set,
+//                         e.g. metrics, which the default configuration has on
 //   --transport T         tcp (default) or ws: the scenarios' clients use XMPP over WebSocket (RFC 7395)
 //   --keep                keep the work directory (configs, data, server logs)
 //   --out FILE            also write the report (Markdown) to FILE
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { builtinModules } from '../modules/index.js';
 import { PRESETS } from './params.js';
 import { fullReport } from './report.js';
 import { availableServers, runBench } from './runner.js';
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     preset: { type: 'string' },
     reps: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'starling-modules': { type: 'string' },
     keep: { type: 'boolean', default: false },
     transport: { type: 'string', default: 'tcp' },
     out: { type: 'string' },
@@ -42,6 +46,9 @@ const scenarios = values.scenarios?.split(',') ?? SCENARIOS.map((s) => s.name);
 if (values.transport !== 'tcp' && values.transport !== 'ws') throw new Error(`--transport must be tcp or ws, not ${values.transport}`);
 const starlingNodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values['cpu-prof'])] : [];
 
+const starlingModules = values['starling-modules']?.split(',').filter(Boolean) ?? [];
+for (const m of starlingModules) if (!builtinModules.has(m)) throw new Error(`--starling-modules: no built-in module ${m}`);
+
 const result = await runBench({
   servers: availableServers(servers, log),
   scenarios,
@@ -50,6 +57,7 @@ const result = await runBench({
   restart: 'scenario',
   keep: values.keep,
   starlingNodeArgs,
+  starlingModules,
   transport: values.transport,
   log,
 });

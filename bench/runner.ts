@@ -26,6 +26,8 @@ export interface RunOptions {
   transport?: 'tcp' | 'ws';
   /** Extra node flags for the Starling process (e.g. --cpu-prof). */
   starlingNodeArgs?: string[];
+  /** Built-in modules Starling loads besides the bench set, with default options. */
+  starlingModules?: string[];
   log?: (msg: string) => void;
 }
 
@@ -80,6 +82,7 @@ export async function runBench(o: RunOptions): Promise<RunResult> {
     if (n === 'starling') {
       const s = new StarlingServer(workDir, cert);
       s.nodeArgs = o.starlingNodeArgs ?? [];
+      for (const m of o.starlingModules ?? []) s.moduleOptions[m] = {};
       return s;
     }
     return n === 'prosody' ? new ProsodyServer(workDir, cert) : new EjabberdServer(workDir, cert);

@@ -15,14 +15,27 @@ function num(n: number): string {
 
 interface Family { name: string; help: string; type: 'counter' | 'gauge' | 'histogram'; render(): string[] }
 
+/** One label set of a counter, bound once: inc() on the hot path does no label formatting or lookup. */
+export interface BoundCounter {
+  inc(by?: number): void;
+}
+
 export class Counter {
   #values = new Map<string, { labels: Labels; value: number }>();
   constructor(readonly name: string) {}
   inc(labels: Labels = {}, by = 1): void {
+    this.#series(labels).value += by;
+  }
+  /** The series of `labels`, for code that counts the same label set on every stanza. */
+  child(labels: Labels): BoundCounter {
+    const s = this.#series(labels);
+    return { inc: (by = 1) => { s.value += by; } };
+  }
+  #series(labels: Labels): { labels: Labels; value: number } {
     const key = labelText(labels);
-    const v = this.#values.get(key);
-    if (v) v.value += by;
-    else this.#values.set(key, { labels, value: by });
+    let v = this.#values.get(key);
+    if (!v) this.#values.set(key, (v = { labels, value: 0 }));
+    return v;
   }
   get(labels: Labels = {}): number {
     return this.#values.get(labelText(labels))?.value ?? 0;

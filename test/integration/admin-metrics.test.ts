@@ -43,8 +43,11 @@ describe('metrics and health', function () {
     const a = await rawLogin({ port: t.c2sPort, username: 'alice', password: 'pw', resource: 'a' });
     const b = await rawLogin({ port: t.c2sPort, username: 'bob', password: 'pw', resource: 'b' });
     await rawLogin({ port: t.c2sPort, username: 'bob', password: 'wrong' }).catch(() => undefined);
-    for (let i = 0; i < 5; i++) a.client.send(`<message to='bob@localhost/b' id='m${i}'><body>hi ${i}</body></message>`);
-    await b.client.expect(/id="m4"/);
+    // One at a time: routing latency is sampled one stanza in flight at a time, so each of these is timed.
+    for (let i = 0; i < 5; i++) {
+      a.client.send(`<message to='bob@localhost/b' id='m${i}'><body>hi ${i}</body></message>`);
+      await b.client.expect(new RegExp(`id="m${i}"`));
+    }
 
     const after = await scrape();
     expect(sample(after, 'starling_sessions', { host: 'localhost' })).to.equal(2);
