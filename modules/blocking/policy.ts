@@ -15,9 +15,11 @@ import type { BlocklistStore } from './store.js';
 type Result = HookResult | Promise<HookResult>;
 
 export function registerPolicy(ctx: ModuleContext<unknown>, store: BlocklistStore): void {
+  /** Runs `fn` on the user's blocklist; an empty list (most users') blocks nothing and returns at once. */
   const withList = (user: string, fn: (list: Set<string>) => HookResult): Result => {
     const list = store.get(user);
-    return list instanceof Promise ? list.then(fn) : fn(list);
+    if (list instanceof Promise) return list.then((l) => (l.size === 0 ? undefined : fn(l)));
+    return list.size === 0 ? undefined : fn(list);
   };
 
   /** Server-generated stanzas from a local user's address to a JID that user blocked are dropped. */

@@ -62,9 +62,13 @@ export default defineModule({
       }
     };
 
+    // Every chat message passes these hooks, and most accounts have one session: no other resource, no copy, so
+    // that case returns before looking at the message (the received side still strips <private/>).
+    const alone = (user: string): boolean => ctx.sessions.ofUser(user).size <= 1;
+
     // Sent: to the sender's other resources, whether or not the sending one enabled carbons (§8).
     ctx.hook('pre-message', (ev) => {
-      if (!ev.origin || !eligible(ev.stanza)) return false;
+      if (!ev.origin || alone(ev.from.local) || !eligible(ev.stanza)) return false;
       copyTo(ev.from.local, ev.from.bare(), 'sent', ev.stanza, (s) => s === ev.origin);
       return false;
     }, PRIORITY_COPY);
@@ -84,12 +88,20 @@ export default defineModule({
       const type = ev.stanza.attrs.type;
       // a normal message to an unavailable resource is refused, not delivered (§8.5.3.2.1)
       if (type !== 'chat' && ev.stanza.attrs.to?.includes('/')) return false;
+      if (alone(ev.to.local)) {
+        stripPrivate(ev.stanza);
+        return false;
+      }
       const targets = new Set(mostAvailable(ctx.sessions.ofUser(ev.to.local).values()));
       receive(ev, (s) => targets.has(s));
       return false;
     }, PRIORITY_COPY);
 
     function receive(ev: StanzaEvent, delivered: (s: ClientSession) => boolean): void {
+      if (alone(ev.to.local)) {
+        stripPrivate(ev.stanza);
+        return;
+      }
       const privateCopy = !eligible(ev.stanza);
       stripPrivate(ev.stanza);
       // A message from the account to itself: the sent copies covered the other resources already.
