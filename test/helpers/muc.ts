@@ -1,6 +1,7 @@
 // MUC test clients: real logins with @xmpp/client, stanzas written as XML text (exact bytes) and the
 // answers waited for as parsed elements, without consuming stanzas other waits are looking for.
 import type { Element } from 'ltx';
+import type { TestServer } from './server.js';
 import { connectClient, type TestClient } from './xmpp-client.js';
 
 export const MUC_NS = {
@@ -111,4 +112,37 @@ export function form(fields: Record<string, string | string[]>): string {
   const f = Object.entries(fields).map(([k, v]) =>
     `<field var='${x(k)}'>${(Array.isArray(v) ? v : [v]).map((s) => `<value>${x(s)}</value>`).join('')}</field>`).join('');
   return `<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>${f}</x>`;
+}
+
+/**
+ * Creates each account on `t` (password 'pw', on `domain` when given) and logs it in; the sessions are also pushed
+ * to `into`, the list a test's after hook stops.
+ */
+export async function signUp(t: TestServer, names: readonly string[], into: MucUser[] = [], domain?: string): Promise<MucUser[]> {
+  const out: MucUser[] = [];
+  for (const name of names) {
+    await t.addUser(name, 'pw', domain);
+    out.push(await MucUser.login(t.c2sPort, name, undefined, domain));
+  }
+  into.push(...out);
+  return out;
+}
+
+/** Room JIDs not used before in this test file: fresh('secret') is secret1@service, then secret2@service, ... */
+export function roomNames(service: string): (prefix: string) => string {
+  let n = 0;
+  return (prefix) => `${prefix}${++n}@${service}`;
+}
+
+/**
+ * For a describe block: the list of sessions it logs in (push to it, or pass it to signUp), stopped after the block
+ * together with the server `server()` returns.
+ */
+export function sessionsStoppedAfter(server: () => TestServer | undefined): MucUser[] {
+  const users: MucUser[] = [];
+  after(async function () {
+    for (const u of users) await u.stop();
+    await server()?.stop();
+  });
+  return users;
 }

@@ -6,8 +6,7 @@ import { configSchema, type LoadedConfig } from '../../src/config/schema.js';
 import { startServer, type StarlingServer } from '../../src/server.js';
 import { deriveCredentials } from '../../src/auth/credentials.js';
 import { silentLogger, createLogger } from '../../src/log.js';
-import { openStorage } from '../../src/storage/index.js';
-import { coreRegistry } from '../../src/admin/commands/index.js';
+import { runCli, type CliResult } from './server-process.js';
 import { CERT_DIR, ensureTestCerts } from '../fixtures/make-certs.js';
 import type { ModuleDefinition } from '../../src/api/index.js';
 import type { SrvResolver } from '../../src/s2s/index.js';
@@ -36,9 +35,15 @@ function merge(base: any, over: any): any {
 }
 
 export function testConfig(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost']): LoadedConfig {
+  const parsed = configSchema.parse(rawTestConfig(overrides, hosts));
+  return { ...parsed, file: null, locate: () => null };
+}
+
+/** The configuration testConfig validates, as a config file would hold it. */
+function rawTestConfig(overrides: DeepPartial<Record<string, unknown>>, hosts: string[]): Record<string, unknown> {
   ensureTestCerts();
   const dataDir = typeof overrides.dataDir === 'string' ? overrides.dataDir : fs.mkdtempSync(path.join(os.tmpdir(), 'starling-test-'));
-  const raw = merge({
+  return merge({
     hosts: Object.fromEntries(hosts.map((h) => [h, { tls: { cert: path.join(CERT_DIR, `${h}.crt`), key: path.join(CERT_DIR, `${h}.key`) } }])),
     listen: [
       { service: 'c2s', address: '127.0.0.1', port: 0, tls: 'starttls' },
@@ -50,8 +55,6 @@ export function testConfig(overrides: DeepPartial<Record<string, unknown>> = {},
     log: { level: 'silent' },
     auth: { failureDelayMs: 20, scramIterations: 4096, maxFailures: 50 },
   }, overrides);
-  const parsed = configSchema.parse(raw);
-  return { ...parsed, file: null, locate: () => null };
 }
 
 export interface TestServerOptions {
@@ -63,27 +66,23 @@ export interface TestServerOptions {
   resolver?: SrvResolver;
 }
 
-/** testConfig on an existing data directory (its database and certificates), when one is given. */
-function configIn(dataDir: string | undefined, overrides: DeepPartial<Record<string, unknown>>, hosts: string[]): LoadedConfig {
-  return testConfig(dataDir ? merge(overrides, { dataDir, certsDir: path.join(dataDir, 'certs'), storage: { path: path.join(dataDir, 'starling.db') } }) : overrides, hosts);
+/** Overrides that put a test server on an existing data directory (its database and certificates). */
+function inDataDir(dataDir: string | undefined, overrides: DeepPartial<Record<string, unknown>>): DeepPartial<Record<string, unknown>> {
+  return dataDir ? merge(overrides, { dataDir, certsDir: path.join(dataDir, 'certs'), storage: { path: path.join(dataDir, 'starling.db') } }) : overrides;
 }
 
 /**
- * Runs an admin command the way `starling <command>` does when no server runs: offline, on the database of
- * `dataDir` (a stopped TestServer's, kept with stop(true)).
+ * Runs the real `starling` CLI (a process of its own) with `args` against the data directory of a stopped
+ * TestServer (kept with stop(true)): with no server running, commands work offline on its database.
  */
-export async function runOfflineCommand(dataDir: string, hosts: string[], name: string, args: Record<string, unknown>): Promise<unknown> {
-  const config = configIn(dataDir, {}, hosts);
-  const storage = await openStorage({ driver: 'sqlite', path: config.storage.path });
-  try {
-    return await coreRegistry().run(name, args, { config, storage, server: null }, { via: 'cli', actor: 'test', scopes: ['*'] }, 'cli');
-  } finally {
-    await storage.close();
-  }
+export function runCliOn(dataDir: string, hosts: string[], args: string[], stdin = ''): Promise<CliResult> {
+  const file = path.join(dataDir, 'cli.yaml');
+  fs.writeFileSync(file, JSON.stringify(rawTestConfig(inDataDir(dataDir, {}), hosts)));   // JSON is YAML
+  return runCli(['-c', file, ...args], stdin);
 }
 
 export async function startTestServer(overrides: DeepPartial<Record<string, unknown>> = {}, hosts = ['localhost'], opts: TestServerOptions = {}): Promise<TestServer> {
-  const config = configIn(opts.dataDir, overrides, hosts);
+  const config = testConfig(inDataDir(opts.dataDir, overrides), hosts);
   const logger = process.env.STARLING_TEST_LOG ? createLogger({ level: process.env.STARLING_TEST_LOG as 'debug', format: 'pretty' }) : silentLogger();
   const server = await startServer(config, { logger, extraModules: opts.extraModules, resolver: opts.resolver });
   const addrs = server.addresses();

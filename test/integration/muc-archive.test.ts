@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import type { Element } from 'ltx';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { MucUser, MUC_NS, errorCondition, nextId, statusCodes } from '../helpers/muc.js';
+import { MucUser, MUC_NS, errorCondition, roomNames, sessionsStoppedAfter, signUp, nextId, statusCodes } from '../helpers/muc.js';
 
 const SERVICE = 'conference.localhost';
 const MAM = 'urn:xmpp:mam:2';
@@ -27,15 +27,11 @@ describe('muc: archives (XEP-0313), moderation (XEP-0425), room vCards', functio
   let alice: MucUser;
   let bob: MucUser;
   let carol: MucUser;
-  let n = 0;
-  const fresh = (p: string) => `${p}${++n}@${SERVICE}`;
+  const fresh = roomNames(SERVICE);
 
   before(async function () {
     t = await startTestServer({ modules: { ...MODULES, muc: {} } });
-    for (const u of ['alice', 'bob', 'carol']) await t.addUser(u, 'pw');
-    alice = await MucUser.login(t.c2sPort, 'alice');
-    bob = await MucUser.login(t.c2sPort, 'bob');
-    carol = await MucUser.login(t.c2sPort, 'carol');
+    [alice, bob, carol] = await signUp(t, ['alice', 'bob', 'carol']) as [MucUser, MucUser, MucUser];
   });
   after(async function () {
     for (const u of [alice, bob, carol]) await u?.stop();
@@ -154,11 +150,7 @@ describe('muc: archives (XEP-0313), moderation (XEP-0425), room vCards', functio
 
 describe('muc: service policies and limits', function () {
   let t: TestServer;
-  const users: MucUser[] = [];
-  after(async function () {
-    for (const u of users) await u.stop();
-    await t?.stop();
-  });
+  const users = sessionsStoppedAfter(() => t);
 
   it('applies the creation policy, pre-provisions rooms, and limits message size and rate', async function () {
     t = await startTestServer({ modules: { ...MODULES, muc: {
@@ -166,11 +158,7 @@ describe('muc: service policies and limits', function () {
       rooms: [{ name: 'lobby', config: { name: 'The Lobby' }, owners: ['boss@localhost'], members: ['user@localhost'] }],
       limits: { maxMessageBytes: 20, messagesPerSecond: 0.01, messageBurst: 3 },
     } } });
-    await t.addUser('boss', 'pw');
-    await t.addUser('user', 'pw');
-    const boss = await MucUser.login(t.c2sPort, 'boss');
-    const user = await MucUser.login(t.c2sPort, 'user');
-    users.push(boss, user);
+    const [boss, user] = await signUp(t, ['boss', 'user'], users) as [MucUser, MucUser];
     expect(errorCondition(await user.join(`new@${SERVICE}`, 'me'))).to.equal('not-allowed');
     const created = await boss.join(`new@${SERVICE}`, 'boss');
     expect(statusCodes(created)).to.include(201);
@@ -199,11 +187,8 @@ describe('muc: service policies and limits', function () {
   it('runs one service per host; users of another local host join, talk, and leave when their session ends', async function () {
     await t.stop();
     t = await startTestServer({ modules: { ...MODULES, muc: {} } }, ['localhost', 'a.example']);
-    await t.addUser('bob', 'pw');
-    await t.addUser('alice', 'pw', 'a.example');
-    const bob = await MucUser.login(t.c2sPort, 'bob');
-    const alice = await MucUser.login(t.c2sPort, 'alice', undefined, 'a.example');
-    users.push(bob, alice);
+    const [bob] = await signUp(t, ['bob'], users) as [MucUser];
+    const [alice] = await signUp(t, ['alice'], users, 'a.example') as [MucUser];
     const items = await alice.iqOk('get', 'a.example', "<query xmlns='http://jabber.org/protocol/disco#items'/>");
     expect(items.getChild('query')!.getChildren('item').map((i) => i.attrs.jid)).to.deep.equal(['conference.a.example']);
     const room = `cross@${SERVICE}`;
@@ -221,11 +206,7 @@ describe('muc: service policies and limits', function () {
   it('lets only listed creators create rooms, up to the service\'s room limit (resource-constraint)', async function () {
     await t.stop();
     t = await startTestServer({ modules: { ...MODULES, muc: { creation: 'list', creators: ['maker@localhost'], limits: { maxRooms: 2 } } } });
-    await t.addUser('maker', 'pw');
-    await t.addUser('other', 'pw');
-    const maker = await MucUser.login(t.c2sPort, 'maker');
-    const other = await MucUser.login(t.c2sPort, 'other');
-    users.push(maker, other);
+    const [maker, other] = await signUp(t, ['maker', 'other'], users) as [MucUser, MucUser];
     expect(errorCondition(await other.join(`r0@${SERVICE}`, 'o'))).to.equal('not-allowed');
     await maker.createRoom(`r1@${SERVICE}`, 'm');
     await maker.createRoom(`r2@${SERVICE}`, 'm');
@@ -235,11 +216,7 @@ describe('muc: service policies and limits', function () {
   it('limits the rooms one user may own (limits.maxRoomsPerUser, resource-constraint); service admins are exempt', async function () {
     await t.stop();
     t = await startTestServer({ modules: { ...MODULES, muc: { admins: ['boss@localhost'], limits: { maxRoomsPerUser: 2 } } } });
-    await t.addUser('maker', 'pw');
-    await t.addUser('boss', 'pw');
-    const maker = await MucUser.login(t.c2sPort, 'maker');
-    const boss = await MucUser.login(t.c2sPort, 'boss');
-    users.push(maker, boss);
+    const [maker, boss] = await signUp(t, ['maker', 'boss'], users) as [MucUser, MucUser];
     await maker.createRoom(`p1@${SERVICE}`, 'm');
     await maker.createRoom(`p2@${SERVICE}`, 'm');
     const refused = await maker.join(`p3@${SERVICE}`, 'm');

@@ -4,8 +4,8 @@
 // each with its MUC service; a restart shows the cleanup was stored. An account deleted with the server stopped
 // (the offline CLI) loses its affiliations at the next start, even when its name was registered again meanwhile.
 import { expect } from 'chai';
-import { runOfflineCommand, startTestServer, type TestServer } from '../helpers/server.js';
-import { MucUser, MUC_NS, errorCondition } from '../helpers/muc.js';
+import { runCliOn, startTestServer, type TestServer } from '../helpers/server.js';
+import { MucUser, MUC_NS, errorCondition, sessionsStoppedAfter } from '../helpers/muc.js';
 
 const ROOMS_A = 'conference.localhost';
 const ROOMS_B = 'conference.a.example';
@@ -22,13 +22,9 @@ async function grant(owner: MucUser, room: string, jid: string, affiliation: str
 
 describe('muc: affiliations of deleted accounts across local hosts', function () {
   let t: TestServer;
-  const users: MucUser[] = [];
+  const users = sessionsStoppedAfter(() => t);
   const start = (dataDir?: string) => startTestServer({ modules: { ...MODULES, muc: { admins: ['boss@localhost'] } } },
     ['localhost', 'a.example'], { dataDir });
-  after(async function () {
-    for (const u of users) await u.stop();
-    await t?.stop();
-  });
 
   it('removes a deleted a.example account\'s affiliations from rooms of both hosts\' services, keeping bans and everyone else\'s', async function () {
     t = await start();
@@ -117,8 +113,9 @@ describe('muc: affiliations of deleted accounts across local hosts', function ()
     expect(await list(users[0]!, main, 'admin')).to.deep.equal(['erin@a.example']);
     const hosts = ['localhost', 'a.example'];
     const alice = await restart(async (dataDir) => {
-      await runOfflineCommand(dataDir, hosts, 'user.delete', { jid: 'erin@a.example' });
-      await runOfflineCommand(dataDir, hosts, 'user.add', { jid: 'erin@a.example', password: 'new' });
+      // `starling user delete` with the server stopped, then the name registered again.
+      expect((await runCliOn(dataDir, hosts, ['user', 'delete', 'erin@a.example'])).stdout).to.equal('deleted user erin@a.example\n');
+      expect((await runCliOn(dataDir, hosts, ['user', 'add', 'erin@a.example'], 'new\n')).code).to.equal(0);
     });
     expect(await list(alice, main, 'admin')).to.deep.equal([]);
     expect(await list(alice, main, 'member')).to.deep.equal([]);

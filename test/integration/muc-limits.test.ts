@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { Element } from 'ltx';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { MucUser, MUC_NS, errorCondition, form } from '../helpers/muc.js';
+import { MucUser, MUC_NS, errorCondition, roomNames, sessionsStoppedAfter, signUp, form } from '../helpers/muc.js';
 
 const SERVICE = 'conference.localhost';
 const MODULES = { disco: {}, roster: {}, presence: {}, message: {}, vcard: {} };
@@ -47,14 +47,11 @@ describe('muc: per-room limits (message size, messages per second per occupant)'
   let t: TestServer;
   let alice: MucUser;
   let bob: MucUser;
-  let n = 0;
-  const fresh = (p: string) => `${p}${++n}@${SERVICE}`;
+  const fresh = roomNames(SERVICE);
 
   before(async function () {
     t = await startTestServer({ modules: { ...MODULES, muc: { limits: SERVICE_LIMITS } } });
-    for (const u of ['alice', 'bob']) await t.addUser(u, 'pw');
-    alice = await MucUser.login(t.c2sPort, 'alice');
-    bob = await MucUser.login(t.c2sPort, 'bob');
+    [alice, bob] = await signUp(t, ['alice', 'bob']) as [MucUser, MucUser];
   });
   after(async function () {
     for (const u of [alice, bob]) await u?.stop();
@@ -168,17 +165,11 @@ describe('muc: per-room limits (message size, messages per second per occupant)'
 
 describe('muc: the service caps a room\'s own maximum occupants and history length', function () {
   let t: TestServer;
-  const users: MucUser[] = [];
-  after(async function () {
-    for (const u of users) await u.stop();
-    await t?.stop();
-  });
+  const users = sessionsStoppedAfter(() => t);
 
   it('holds rooms to limits.maxOccupants and limits.maxHistory whatever their form says', async function () {
     t = await startTestServer({ modules: { ...MODULES, muc: { limits: { maxOccupants: 2, maxHistory: 2 } } } });
-    for (const u of ['alice', 'bob', 'carol']) await t.addUser(u, 'pw');
-    const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((u) => MucUser.login(t.c2sPort, u)));
-    users.push(alice!, bob!, carol!);
+    const [alice, bob, carol] = await signUp(t, ['alice', 'bob', 'carol'], users);
     const room = `big@${SERVICE}`;
     // Prosody's name for the history length is understood too.
     await alice!.createRoom(room, 'Alice', { 'muc#roomconfig_maxusers': '50', 'muc#roomconfig_historylength': '20' });

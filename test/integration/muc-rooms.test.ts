@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import type { Element } from 'ltx';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { MucUser, MUC_NS, errorCondition, form, itemOf, statusCodes } from '../helpers/muc.js';
+import { MucUser, MUC_NS, errorCondition, roomNames, signUp, form, itemOf, statusCodes } from '../helpers/muc.js';
 
 const SERVICE = 'conference.localhost';
 const isPres = (from: string, type?: string) => (s: Element) => s.name === 'presence' && s.attrs.from === from && s.attrs.type === type;
@@ -16,15 +16,12 @@ describe('muc: room types, administration, invitations', function () {
   let alice: MucUser;
   let bob: MucUser;
   let carol: MucUser;
-  let n = 0;
-  const fresh = (p: string) => `${p}${++n}@${SERVICE}`;
+  const fresh = roomNames(SERVICE);
 
   before(async function () {
     t = await startTestServer({ modules: { disco: {}, roster: {}, presence: {}, message: {}, muc: {} } });
-    for (const u of ['alice', 'bob', 'carol', 'dora']) await t.addUser(u, 'pw');
-    alice = await MucUser.login(t.c2sPort, 'alice');
-    bob = await MucUser.login(t.c2sPort, 'bob');
-    carol = await MucUser.login(t.c2sPort, 'carol');
+    await t.addUser('dora', 'pw');   // logs in later, in its own test
+    [alice, bob, carol] = await signUp(t, ['alice', 'bob', 'carol']) as [MucUser, MucUser, MucUser];
   });
   after(async function () {
     for (const u of [alice, bob, carol]) await u?.stop();

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import type { Element } from 'ltx';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { MucUser, MUC_NS, errorCondition, itemOf, nextId, statusCodes } from '../helpers/muc.js';
+import { MucUser, MUC_NS, errorCondition, itemOf, nextId, statusCodes, sessionsStoppedAfter } from '../helpers/muc.js';
 
 const SERVICE = 'conference.localhost';
 const BASE_MODULES = { disco: {}, ping: {}, roster: {}, presence: {}, message: {}, vcard: {} };
@@ -17,7 +17,7 @@ describe('muc: XEP-0045 core', function () {
   let alice: MucUser;
   let bob: MucUser;
   let carol: MucUser;
-  const users: MucUser[] = [];
+  const users = sessionsStoppedAfter(() => t);
 
   before(async function () {
     t = await startTestServer({ modules: { ...BASE_MODULES, muc: {} } });
@@ -26,10 +26,6 @@ describe('muc: XEP-0045 core', function () {
     bob = await MucUser.login(t.c2sPort, 'bob');
     carol = await MucUser.login(t.c2sPort, 'carol');
     users.push(alice, bob, carol);
-  });
-  after(async function () {
-    for (const u of users) await u.stop();
-    await t?.stop();
   });
   afterEach(() => users.forEach((u) => u.drain()));
 
